@@ -1,0 +1,260 @@
+"""The warehouse: one DuckLake (SQLite catalog + Parquet files) behind a small interface.
+
+Everything that touches storage lives here: attach, DDL, reads into Polars, and the one
+transaction an audit or a load writes in. DuckLake has no keys or CHECK constraints: the keys
+and invariants are enforced by `schemas` before anything reaches `Transaction`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from schemas.tables import TABLES
+from warehouse.views import VIEWS
+
+CATALOG_FILE = "catalog.sqlite"
+DATA_DIR = "data"
+LAKE = "lake"
+_DUCKDB_VERSION = "v" + duckdb.__version__
+_RAW_TABLE = re.compile(r"^raw_[a-z0-9_]+$")
+_SQL_TYPES = {
+    pl.String(): "VARCHAR",
+    pl.Boolean(): "BOOLEAN",
+    pl.Int32(): "INTEGER",
+    pl.Int64(): "BIGINT",
+    pl.Float64(): "DOUBLE",
+    pl.Date(): "DATE",
+    pl.Datetime("us"): "TIMESTAMP",
+}
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened or written; the message says why and what to do."""
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def sql_type(dtype: pl.DataType) -> str:
+    return _SQL_TYPES[dtype]
+
+
+class Warehouse:
+    """A DuckLake in `home`: `catalog.sqlite` and `data/`. Created on first (writable) use."""
+
+    def __init__(self, home: Path, *, read_only: bool = False) -> None:
+        self.home = home
+        self.read_only = read_only
+        catalog = home / CATALOG_FILE
+        if read_only and not catalog.exists():
+            raise WarehouseError(f"no warehouse at {home}: run `numaudit load` first")
+        if not read_only:
+            _create_catalog(home, catalog)
+        self.con = duckdb.connect()
+        _load_extensions(self.con)
+        options = "READ_ONLY" if read_only else f"DATA_PATH '{_sql_string(str(home / DATA_DIR))}/'"
+        try:
+            self.con.execute(f"ATTACH 'ducklake:sqlite:{_sql_string(str(catalog))}' AS {LAKE} ({options})")
+        except duckdb.Error as error:
+            self.con.close()
+            raise WarehouseError(f"cannot open the warehouse at {home}: {error}") from error
+        self.con.execute(f"USE {LAKE}")
+        if not read_only:
+            self._ensure_schema()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+        return self.con.execute(sql, params or []).pl()
+
+    def read(
+        self, table: str, where: str = "TRUE", params: Sequence[Any] | None = None
+    ) -> pl.DataFrame:
+        """Rows of a known table as Polars, with the column types of schemas.tables."""
+        columns = TABLES[table]
+        frame = self.query(f"SELECT * FROM {LAKE}.{table} WHERE {where}", params)
+        return frame.select([pl.col(c).cast(t) for c, t in columns.items()])
+
+    def has_table(self, table: str) -> bool:
+        found = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
+            [LAKE, table],
+        ).fetchone()
+        return bool(found and found[0])
+
+    def latest_snapshot(self) -> int:
+        row = self.con.execute(f"SELECT max(snapshot_id) FROM {LAKE}.snapshots()").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def snapshot_of(self, audit_id: str) -> int | None:
+        """The lake snapshot an audit committed (its id is in the commit's extra info)."""
+        row = self.con.execute(
+            f"SELECT snapshot_id FROM {LAKE}.snapshots() "
+            "WHERE json_extract_string(commit_extra_info, '$.audit_id') = ?",
+            [audit_id],
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    # --- writes ----------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, message: str, extra: dict[str, str]) -> Iterator[Transaction]:
+        """All writes inside commit as one lake snapshot, or none of them do."""
+        if self.read_only:
+            raise WarehouseError("the warehouse is open read-only")
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+        except duckdb.Error as error:
+            raise _write_error(self.home, error) from error
+        try:
+            yield Transaction(self.con)
+            self.con.execute(
+                f"CALL {LAKE}.set_commit_message('numaudit', ?, extra_info => ?)",
+                [message, json.dumps(extra)],
+            )
+            self.con.execute("COMMIT")
+        except BaseException as error:
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # the failed commit already ended the transaction
+            if isinstance(error, duckdb.Error):
+                raise _write_error(self.home, error) from error
+            raise
+
+    def _ensure_schema(self) -> None:
+        missing = [t for t in TABLES if not self.has_table(t)]
+        if not missing and all(self.has_table(v) for v in VIEWS):
+            return
+        with self.transaction("create warehouse tables", {"operation": "schema"}) as tx:
+            for table in missing:
+                columns = ", ".join(f"{quote(c)} {sql_type(t)}" for c, t in TABLES[table].items())
+                tx.execute(f"CREATE TABLE {LAKE}.{table} ({columns})")
+            for name, body in VIEWS.items():
+                tx.execute(f"CREATE OR REPLACE VIEW {LAKE}.{name} AS {body}")
+
+
+class Transaction:
+    """Writes inside one open lake transaction (see Warehouse.transaction)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.con.execute(sql, params or [])
+
+    def count(self, table: str, where: str = "TRUE", params: Sequence[Any] | None = None) -> int:
+        row = self.con.execute(f"SELECT count(*) FROM {LAKE}.{table} WHERE {where}", params or []).fetchone()
+        return int(row[0]) if row else 0
+
+    def append(self, table: str, frame: pl.DataFrame) -> None:
+        if frame.is_empty():
+            return
+        self.con.register("_numaudit_frame", frame.to_arrow())
+        try:
+            self.con.execute(f"INSERT INTO {LAKE}.{quote(table)} BY NAME SELECT * FROM _numaudit_frame")
+        finally:
+            self.con.unregister("_numaudit_frame")
+
+    def delete(self, table: str, where: str, params: Sequence[Any] | None = None) -> None:
+        self.con.execute(f"DELETE FROM {LAKE}.{quote(table)} WHERE {where}", params or [])
+
+    def delete_keys(self, table: str, keys: pl.DataFrame) -> None:
+        """Delete the rows whose key columns match a row of `keys` (used to rewrite rows)."""
+        if keys.is_empty():
+            return
+        columns = ", ".join(quote(c) for c in keys.columns)
+        self.con.register("_numaudit_keys", keys.to_arrow())
+        try:
+            self.con.execute(
+                f"DELETE FROM {LAKE}.{quote(table)} WHERE ({columns}) IN "
+                f"(SELECT ({columns}) FROM _numaudit_keys)"
+            )
+        finally:
+            self.con.unregister("_numaudit_keys")
+
+    def replace_raw(self, table: str, frame: pl.DataFrame, customer: str, source: str) -> None:
+        """Replace one source's rows in a raw table, adding columns the export newly carries."""
+        if not _RAW_TABLE.match(table):
+            raise ValueError(f"not a raw table name: {table!r}")
+        exists = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
+            [LAKE, table],
+        ).fetchone()
+        if not (exists and exists[0]):
+            columns = ", ".join(f"{quote(c)} {sql_type(t)}" for c, t in frame.schema.items())
+            self.execute(f"CREATE TABLE {LAKE}.{quote(table)} ({columns})")
+        else:
+            present = {
+                r[0]
+                for r in self.con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ?",
+                    [LAKE, table],
+                ).fetchall()
+            }
+            for column in frame.columns:
+                if column not in present:
+                    self.execute(f"ALTER TABLE {LAKE}.{quote(table)} ADD COLUMN {quote(column)} VARCHAR")
+            self.delete(table, "customer = ? AND source = ?", [customer, source])
+        self.append(table, frame)
+
+
+def _create_catalog(home: Path, catalog: Path) -> None:
+    try:
+        (home / DATA_DIR).mkdir(parents=True, exist_ok=True)
+        if not catalog.exists():
+            # WAL: an analyst's open read transaction must never hold up the nightly commit.
+            with sqlite3.connect(catalog) as sqlite:
+                sqlite.execute("PRAGMA journal_mode=WAL")
+    except (OSError, sqlite3.Error) as error:
+        raise WarehouseError(f"cannot create the warehouse at {home}: {error}") from error
+
+
+def _load_extensions(con: duckdb.DuckDBPyConnection) -> None:
+    """Load ducklake and sqlite from the registry's signed extension packages (no download)."""
+    for name in ("sqlite", "ducklake"):
+        try:
+            con.execute(f"LOAD {name}")
+        except duckdb.Error:
+            package = import_module(f"duckdb_extension_{name}")
+            file = Path(package.__file__).parent / "extensions" / _DUCKDB_VERSION / f"{name}.duckdb_extension"
+            con.execute(f"INSTALL '{_sql_string(str(file))}'")
+            con.execute(f"LOAD {name}")
+
+
+def _write_error(home: Path, error: duckdb.Error) -> WarehouseError:
+    text = str(error)
+    if "locked" in text.lower():
+        return WarehouseError(
+            f"the warehouse at {home} is being written by another numaudit process; "
+            "nothing was written, try again when it has finished"
+        )
+    if "read-only" in text.lower() or "permission denied" in text.lower():
+        return WarehouseError(f"the warehouse at {home} is read-only; nothing was written ({text})")
+    if "no space" in text.lower():
+        return WarehouseError(f"the disk holding {home} is full; nothing was written ({text})")
+    return WarehouseError(f"writing the warehouse at {home} failed; nothing was written: {text}")
+
+
+def _sql_string(value: str) -> str:
+    return value.replace("'", "''")
