@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 
 from schemas.tables import TABLES
-from warehouse.views import VIEWS
+from storage.views import VIEWS
 
 CATALOG_FILE = "catalog.sqlite"
 DATA_DIR = "data"
