@@ -28,7 +28,7 @@ def read_text_csv(path: Path, required: Iterable[str] = (), *, case_insensitive:
         frame = pl.read_csv(
             text.encode("utf-8"),
             infer_schema=False,
-            missing_utf8_is_empty_string=True,
+            empty_string_is_null=False,
             truncate_ragged_lines=False,
         )
     except pl.exceptions.ComputeError as error:

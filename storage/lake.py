@@ -258,3 +258,15 @@ def _write_error(home: Path, error: duckdb.Error) -> WarehouseError:
 
 def _sql_string(value: str) -> str:
     return value.replace("'", "''")
+
+
+def tree_filter(customer: str) -> tuple[str, list[Any]]:
+    """WHERE clause for rows whose `hierarchy` is the customer, below it, or above it on its
+    path (the rows a customer's audit must see to keep one entry per root-to-leaf path)."""
+    parts = customer.split(".")
+    ancestors = [".".join(parts[:i]) for i in range(1, len(parts))]
+    marks = ", ".join("?" for _ in ancestors) or "NULL"
+    return (
+        f"(hierarchy = ? OR starts_with(hierarchy, ?) OR hierarchy IN ({marks}))",
+        [customer, customer + ".", *ancestors],
+    )

@@ -1,0 +1,160 @@
+"""`numaudit`: load an estate, audit a customer, query the warehouse."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from numaudit.auditing import AuditRefused, AuditSummary
+from schemas.models import InvariantError
+from sources.base import SourceError
+from storage.lake import Warehouse, WarehouseError
+
+app = typer.Typer(
+    help="Keep a telephone number inventory true: load what the voice platforms use, audit, query.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+WarehouseOption = Annotated[
+    Path,
+    typer.Option(
+        "--warehouse",
+        envvar="NUMAUDIT_HOME",
+        help="Warehouse folder (DuckLake catalog and data); created on first use.",
+    ),
+]
+DEFAULT_HOME = Path("warehouse")
+
+
+@app.command()
+def load(
+    estates: Annotated[list[Path], typer.Argument(help="Estate files (TOML), one per customer.")],
+    warehouse: WarehouseOption = DEFAULT_HOME,
+) -> None:
+    """Load customers' estates: hierarchy, settings, existing inventory and sources.
+
+    Each estate is read and checked completely first; a bad file, row or column refuses it
+    and nothing of it is written.
+    """
+    from numaudit.estate import load_estate
+
+    with _errors(), Warehouse(warehouse) as lake:
+        for estate in estates:
+            report = load_estate(lake, estate)
+            out.print(
+                f"[green]loaded[/] {estate} → {report.customer}: {report.nodes} nodes, "
+                f"{report.entries_added} inventory entries imported"
+                + (f" ({report.entries_kept} already present, kept as they are)" if report.entries_kept else "")
+            )
+            for name, counts in report.sources.items():
+                out.print(f"  source {name}: " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
+
+
+@app.command()
+def audit(
+    customer: Annotated[str, typer.Option(help="Hierarchy path of the customer to audit.")],
+    mode: Annotated[str, typer.Option(help="customer (mixed) or site.")] = "customer",
+    site: Annotated[list[str] | None, typer.Option(help="Site mode: a site to audit (repeatable, at most 200); all sites when omitted.")] = None,
+    as_of: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Audit date (YYYY-MM-DD); today by default.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute everything, write only the audit_runs row.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Override the safety guard on mass releases.")] = False,
+    warehouse: WarehouseOption = DEFAULT_HOME,
+) -> None:
+    """Audit a customer's inventory against its loaded sources (a Prefect flow run)."""
+    if mode not in ("customer", "site"):
+        err.print(f"[red]refused:[/] --mode must be customer or site, not {mode!r}")
+        raise typer.Exit(2)
+    # Keep the terminal for the summary: Prefect's own progress and telemetry stay quiet.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.audit import audit_flow
+
+    with _errors():
+        summary = audit_flow(
+            customer=customer,
+            mode=mode,
+            sites=site or [],
+            as_of=as_of.date() if as_of else None,
+            dry_run=dry_run,
+            force=force,
+            warehouse=str(warehouse),
+        )
+        print_summary(summary, warehouse)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query over the warehouse's tables and views.")],
+    limit: Annotated[int, typer.Option(help="Rows to print at most.")] = 100,
+    warehouse: WarehouseOption = DEFAULT_HOME,
+) -> None:
+    """Run a read-only query against the warehouse and print a table."""
+    with _errors(), Warehouse(warehouse, read_only=True) as lake:
+        try:
+            frame = lake.query(query)
+        except Exception as error:  # DuckDB's parser, binder and catalog errors alike
+            raise WarehouseError(f"query failed: {error}") from error
+        table = Table(show_lines=False)
+        for column in frame.columns:
+            table.add_column(column, overflow="fold")
+        for row in frame.head(limit).iter_rows():
+            table.add_row(*("" if v is None else str(v) for v in row))
+        out.print(table)
+        shown = min(limit, frame.height)
+        out.print(f"{frame.height} row(s)" + (f", first {shown} shown" if shown < frame.height else ""))
+
+
+def print_summary(summary: AuditSummary, warehouse: Path) -> None:
+    title = "dry run — nothing written but the audit_runs row" if summary.dry_run else summary.state
+    out.print(f"\n[bold]audit {summary.audit_id}[/] of {summary.customer} ({summary.mode} mode, as of {summary.as_of}): {title}")
+    out.print(_pairs("changes", summary.counts))
+    out.print(_pairs("entries in scope by status", summary.statuses))
+    out.print(_pairs("exceptions by kind", summary.exceptions or {"none": 0}))
+    if summary.top_changes:
+        table = Table(title="first changes")
+        for column in summary.top_changes[0]:
+            table.add_column(column)
+        for change in summary.top_changes:
+            table.add_row(*("" if v is None else str(v) for v in change.values()))
+        out.print(table)
+    out.print(
+        "query it: numaudit sql \"SELECT change, count(*) FROM number_changes "
+        f"WHERE audit_id = '{summary.audit_id}' GROUP BY change\""
+        + (f" --warehouse {warehouse}" if warehouse != DEFAULT_HOME else "")
+    )
+
+
+def _pairs(title: str, values: dict[str, Any]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in values.items():
+        table.add_row(str(key), str(value))
+    return table
+
+
+class _errors:
+    """Bad input, refusals and storage errors end the command with their message only."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> bool:
+        if isinstance(error, AuditRefused):
+            err.print(f"[red]refused:[/] {error}")
+            raise typer.Exit(2)
+        if isinstance(error, (SourceError, WarehouseError, InvariantError)):
+            err.print(f"[red]error:[/] {error}")
+            raise typer.Exit(1)
+        return False
+
+

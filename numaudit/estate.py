@@ -1,0 +1,317 @@
+"""Estate files: read and check everything a customer's estate names, then load it in one
+transaction. Bad input is refused with the file, row and column, and nothing is written."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+
+from numaudit.ids import new_id, utc_now
+from schemas.models import HierarchyModel, InventoryModel, SettingsModel, StagedUsageModel, violations
+from schemas.tables import ADMIN_FIELDS, NUMBER_INVENTORY, SETTINGS, SOURCE_LOADS, STATUSES
+from sources.base import SourceConfig, SourceError, SourceFrames
+from sources.csvfile import FIRST_DATA_ROW, parse_bool_column, parse_date_column, read_text_csv
+from sources.registry import READERS
+from storage.lake import Warehouse, tree_filter
+from transforms.audit import change_log_for_import
+from transforms.numbers import normalise_number
+
+SETTING_DEFAULTS: dict[str, Any] = {
+    "cooling_enabled": False,
+    "cooling_days": 30,
+    "audiocodes_cooling_days": 2,
+    "max_release_fraction": 0.10,
+    "hybrid_prefix": "+88800",
+}
+HIERARCHY_COLUMNS = ("path", "kind", "number_management", "slc_dial_plan", "hybrid")
+INVENTORY_REQUIRED = ("number", "hierarchy", "status")
+INVENTORY_OPTIONAL = (
+    "usage", "vendor", "number_type", "e164", "release_date", "reserved_until", *ADMIN_FIELDS,
+)
+SOURCE_KEYS = {"name", "kind", "path", "cluster", "site_field", "site_map", "default_site", "options"}
+
+
+@dataclass
+class Estate:
+    file: Path
+    customer: str
+    hierarchy: pl.DataFrame
+    settings: pl.DataFrame
+    inventory: pl.DataFrame | None
+    inventory_file: Path | None
+    sources: list[SourceConfig] = field(default_factory=list)
+
+
+@dataclass
+class LoadReport:
+    load_id: str
+    customer: str
+    nodes: int
+    entries_added: int
+    entries_kept: int
+    sources: dict[str, dict[str, int]]
+
+
+def read_estate(file: Path, known_nodes: frozenset[str] = frozenset()) -> Estate:
+    """Parse and check an estate file and the hierarchy, settings and inventory it names."""
+    document = _read_toml(file)
+    folder = file.resolve().parent
+    customer = _required_text(document, "customer", file)
+    hierarchy_file = _inside(folder, _required_text(document, "hierarchy", file), file, "hierarchy")
+    hierarchy = read_hierarchy(hierarchy_file, customer)
+    nodes = known_nodes | frozenset(hierarchy["path"].to_list())
+    settings = read_settings(document.get("settings", {}), customer, file)
+    inventory, inventory_file = None, None
+    if "inventory" in document:
+        inventory_file = _inside(folder, _required_text(document, "inventory", file), file, "inventory")
+        inventory = read_inventory(inventory_file, customer, nodes)
+    unknown = set(document) - {"customer", "hierarchy", "inventory", "settings", "sources"}
+    if unknown:
+        raise SourceError(file, f"unknown key(s) {', '.join(sorted(unknown))}")
+    sources = [_source_config(entry, i, folder, file, customer, nodes) for i, entry in enumerate(document.get("sources", []), 1)]
+    names = [s.name for s in sources]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise SourceError(file, f"source name(s) used twice: {', '.join(duplicated)}")
+    return Estate(file, customer, hierarchy, settings, inventory, inventory_file, sources)
+
+
+def read_hierarchy(file: Path, customer: str) -> pl.DataFrame:
+    frame = read_text_csv(file, HIERARCHY_COLUMNS)
+    flags = {c: parse_bool_column(frame, c, file, default=False) for c in ("number_management", "slc_dial_plan", "hybrid")}
+    hierarchy = frame.select(
+        pl.col("path").str.strip_chars(),
+        pl.col("kind").str.strip_chars().str.to_lowercase(),
+        parent=pl.when(pl.col("path").str.contains(r"\.")).then(pl.col("path").str.strip_chars().str.replace(r"\.[^.]+$", "")),
+        **flags,
+    )
+    _refuse_violations(HierarchyModel, hierarchy, file)
+    paths = set(hierarchy["path"].to_list())
+    orphans = hierarchy.with_row_index("_i").filter(pl.col("parent").is_not_null() & ~pl.col("parent").is_in(list(paths)))
+    if not orphans.is_empty():
+        row = orphans.row(0, named=True)
+        raise SourceError(file, f"{row['path']!r}: its parent {row['parent']!r} is not in the file", row=row["_i"] + FIRST_DATA_ROW, column="path")
+    kinds = dict(zip(hierarchy["path"], hierarchy["kind"], strict=True))
+    if kinds.get(customer) != "customer":
+        found = f"it is a {kinds[customer]}" if customer in kinds else "it is not in the file"
+        raise SourceError(file, f"the estate's customer {customer!r} must be a node of kind customer; {found}", column="path")
+    return hierarchy
+
+
+def read_settings(values: dict[str, Any], customer: str, file: Path) -> pl.DataFrame:
+    if not isinstance(values, dict):
+        raise SourceError(file, "[settings] must be a table")
+    unknown = set(values) - set(SETTING_DEFAULTS)
+    if unknown:
+        raise SourceError(file, f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(SETTING_DEFAULTS)}")
+    merged = {**SETTING_DEFAULTS, **values}
+    for key, default in SETTING_DEFAULTS.items():
+        value = merged[key]
+        if type(value) is not type(default) and not (isinstance(default, float) and type(value) is int):
+            raise SourceError(file, f"setting {key} = {value!r} must be a {type(default).__name__}")
+    settings = pl.DataFrame([{"customer": customer, **merged}], schema=SETTINGS)
+    found = violations(SettingsModel, settings)
+    if found:
+        raise SourceError(file, f"setting {found[0].column} = {found[0].value!r} fails {found[0].check}")
+    return settings
+
+
+def read_inventory(file: Path, customer: str, nodes: frozenset[str]) -> pl.DataFrame:
+    """The existing inventory to import (SPEC 2 columns), checked against every invariant."""
+    frame = read_text_csv(file, INVENTORY_REQUIRED)
+    unknown = [c for c in frame.columns if c not in INVENTORY_REQUIRED + INVENTORY_OPTIONAL]
+    if unknown:
+        raise SourceError(file, f"unknown column(s) {', '.join(repr(c) for c in unknown)}", row=1, column=unknown[0])
+    frame = frame.with_columns([pl.lit("").alias(c) for c in INVENTORY_OPTIONAL if c not in frame.columns])
+    number = normalise_number(pl.col("number"))
+    bad = frame.with_row_index("_i").filter(number.is_null())
+    if not bad.is_empty():
+        row = bad.row(0, named=True)
+        raise SourceError(file, f"{row['number']!r} is not a number", row=row["_i"] + FIRST_DATA_ROW, column="number")
+    outside = frame.with_row_index("_i").filter(~pl.col("hierarchy").is_in(list(nodes)) | ~_under(pl.col("hierarchy"), customer))
+    if not outside.is_empty():
+        row = outside.row(0, named=True)
+        raise SourceError(file, f"{row['hierarchy']!r} is not a node of the hierarchy at or under {customer}", row=row["_i"] + FIRST_DATA_ROW, column="hierarchy")
+    dates = {c: parse_date_column(frame, c, file) for c in ("release_date", "reserved_until")}
+    inventory = frame.select(
+        number.alias("number"),
+        "hierarchy",
+        "status",
+        *INVENTORY_OPTIONAL[:4],
+        **dates,
+        **{c: pl.col(c) for c in ADMIN_FIELDS},
+        created_at=pl.lit(None, pl.Datetime("us")),
+        updated_at=pl.lit(None, pl.Datetime("us")),
+        last_audit_id=pl.lit(""),
+    ).select(list(NUMBER_INVENTORY))
+    _refuse_violations(InventoryModel, inventory.with_columns(created_at=pl.lit(datetime(2000, 1, 1)), updated_at=pl.lit(datetime(2000, 1, 1))), file)
+    return inventory
+
+
+def read_sources(estate: Estate) -> dict[str, SourceFrames]:
+    frames = {}
+    for config in estate.sources:
+        frames[config.name] = READERS[config.kind](config)
+        found = violations(StagedUsageModel, frames[config.name].usages)
+        if found:
+            first = found[0]
+            row = None if first.row is None else int(frames[config.name].usages["source_row"][first.row])
+            raise SourceError(config.path or config.name, f"{first.column} {first.value!r} fails {first.check}", row=row, column=first.column)
+    return frames
+
+
+def load_estate(warehouse: Warehouse, file: Path) -> LoadReport:
+    """Read everything, check everything, then write it all in one transaction."""
+    known = frozenset(warehouse.read("hierarchy")["path"].to_list())
+    estate = read_estate(file, known)
+    frames = read_sources(estate)
+    load_id = new_id("L")
+    now = utc_now()
+    existing = warehouse.read("number_inventory", *tree_filter(estate.customer))
+    imported = _new_entries(estate, existing, now, load_id)
+    with warehouse.transaction(f"load {estate.customer}", {"load_id": load_id, "customer": estate.customer}) as tx:
+        tx.delete_keys("hierarchy", estate.hierarchy.select("path"))
+        tx.append("hierarchy", estate.hierarchy)
+        tx.delete("settings", "customer = ?", [estate.customer])
+        tx.append("settings", estate.settings)
+        tx.append("number_inventory", imported)
+        tx.append("number_changes", change_log_for_import(imported, load_id, now))
+        # The estate lists all of the customer's sources: a source dropped from it must not
+        # keep numbers in use, so the customer's staged rows are replaced as a whole.
+        for table in ("staged_usages", "staged_vendor_numbers", "staged_e164"):
+            tx.delete(table, "customer = ?", [estate.customer])
+        loads = []
+        for config in estate.sources:
+            source = frames[config.name]
+            for table, raw in source.raw.items():
+                tx.replace_raw(table, raw, estate.customer, config.name)
+            tx.append("staged_usages", source.usages)
+            tx.append("staged_vendor_numbers", source.vendor_numbers)
+            tx.append("staged_e164", source.e164)
+            loads.append(_load_row(load_id, estate.customer, config, source, now))
+        tx.append("source_loads", pl.DataFrame(loads, schema=SOURCE_LOADS))
+    return LoadReport(
+        load_id=load_id,
+        customer=estate.customer,
+        nodes=estate.hierarchy.height,
+        entries_added=imported.height,
+        entries_kept=0 if estate.inventory is None else estate.inventory.height - imported.height,
+        sources={row["source"]: {"usages": row["usage_rows"], "vendor_numbers": row["vendor_number_rows"], "e164": row["e164_rows"], "raw": row["raw_rows"]} for row in loads},
+    )
+
+
+def _new_entries(estate: Estate, existing: pl.DataFrame, now: datetime, load_id: str) -> pl.DataFrame:
+    """Entries of the imported inventory that the warehouse does not hold yet; existing ones
+    are kept as they are (the audit, not a re-import, keeps them true)."""
+    if estate.inventory is None or estate.inventory_file is None:
+        return existing.clear()
+    new = (
+        estate.inventory.with_row_index("_row", offset=FIRST_DATA_ROW)
+        .join(existing.select("number", "hierarchy"), on=["number", "hierarchy"], how="anti")
+        .with_columns(created_at=pl.lit(now), updated_at=pl.lit(now), last_audit_id=pl.lit(load_id))
+    )
+    found = violations(InventoryModel, pl.concat([existing, new.drop("_row")]))
+    if found:
+        first = found[0]
+        row = int(new["_row"][first.row - existing.height]) if first.row is not None and first.row >= existing.height else None
+        raise SourceError(estate.inventory_file, f"conflicts with the warehouse's inventory: {first.check}", row=row, column="number")
+    return new.drop("_row")
+
+
+def _load_row(load_id: str, customer: str, config: SourceConfig, source: SourceFrames, now: datetime) -> dict[str, Any]:
+    return {
+        "load_id": load_id,
+        "customer": customer,
+        "source": config.name,
+        "kind": config.kind,
+        "location": str(config.path) if config.path else str(config.options.get("url", "")),
+        "loaded_at": now,
+        "raw_rows": sum(f.height for f in source.raw.values()),
+        "usage_rows": source.usages.height,
+        "vendor_number_rows": source.vendor_numbers.height,
+        "e164_rows": source.e164.height,
+    }
+
+
+def _refuse_violations(model: type[pa.DataFrameModel], frame: pl.DataFrame, file: Path) -> None:
+    found = violations(model, frame)
+    if found:
+        first = found[0]
+        column = first.column if first.column and first.column in frame.columns else None
+        row = None if first.row is None else first.row + FIRST_DATA_ROW
+        raise SourceError(file, f"fails the check: {first.check}" + (f" (value {first.value!r})" if column else ""), row=row, column=column)
+
+
+def _under(path: pl.Expr, node: str) -> pl.Expr:
+    return (path == node) | path.str.starts_with(node + ".")
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        with file.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise SourceError(file, "estate file not found") from error
+    except tomllib.TOMLDecodeError as error:
+        raise SourceError(file, f"is not valid TOML: {error}") from error
+    except UnicodeDecodeError as error:
+        raise SourceError(file, "is not UTF-8 text") from error
+
+
+def _required_text(document: dict[str, Any], key: str, file: Path) -> str:
+    value = document.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise SourceError(file, f"`{key}` is required (a text value)")
+    return value.strip()
+
+
+def _inside(folder: Path, relative: str, file: Path, key: str) -> Path:
+    """Files an estate names must sit in its folder: an estate cannot make numaudit read
+    arbitrary files elsewhere on the machine."""
+    resolved = (folder / relative).resolve()
+    if not resolved.is_relative_to(folder):
+        raise SourceError(file, f"`{key}` = {relative!r} is outside the estate folder {folder}")
+    return resolved
+
+
+def _source_config(entry: Any, index: int, folder: Path, file: Path, customer: str, nodes: frozenset[str]) -> SourceConfig:
+    where = f"[[sources]] #{index}"
+    if not isinstance(entry, dict):
+        raise SourceError(file, f"{where} must be a table")
+    unknown = set(entry) - SOURCE_KEYS
+    if unknown:
+        raise SourceError(file, f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name:
+        raise SourceError(file, f"{where}: `name` is required")
+    kind = entry.get("kind")
+    if kind not in READERS:
+        raise SourceError(file, f"source {name!r}: kind {kind!r} is not one of {', '.join(sorted(READERS))}")
+    path = entry.get("path")
+    if not isinstance(path, str) or not path:
+        raise SourceError(file, f"source {name!r}: `path` is required")
+    site_map = entry.get("site_map", {})
+    if not isinstance(site_map, dict) or not all(isinstance(v, str) for v in site_map.values()):
+        raise SourceError(file, f"source {name!r}: `site_map` must map vendor values to site paths")
+    for key, site in site_map.items():
+        absolute = site if site == customer or site.startswith(customer + ".") else f"{customer}.{site}"
+        if absolute not in nodes:
+            raise SourceError(file, f"source {name!r}: site_map {key!r} = {site!r} is not a node under {customer}")
+    return SourceConfig(
+        name=name,
+        kind=kind,
+        customer=customer,
+        path=_inside(folder, path, file, f"sources.{name}.path"),
+        cluster=str(entry.get("cluster", "")),
+        site_field=entry.get("site_field"),
+        site_map={str(k): v for k, v in site_map.items()},
+        default_site=entry.get("default_site"),
+        options=entry.get("options", {}),
+        known_nodes=nodes,
+    )
