@@ -248,8 +248,10 @@ def _sites_in_scope(subtree: pl.DataFrame, request: AuditRequest) -> tuple[str, 
         return tuple(sorted(all_sites))
     if len(request.sites) > MAX_SITES:
         raise AuditRefused(f"at most {MAX_SITES} specific sites can be audited at once; {len(request.sites)} were given")
-    chosen = [s if s.startswith(request.customer + ".") else f"{request.customer}.{s}" for s in request.sites]
-    strangers = [s for s in chosen if s not in all_sites]
+    # A site is named by its full path or relative to the customer (`London`, `EMEA.London`).
+    known = set(all_sites)
+    chosen = [s if s in known else f"{request.customer}.{s}" for s in request.sites]
+    strangers = [given for given, path in zip(request.sites, chosen, strict=True) if path not in known]
     if strangers:
         raise AuditRefused(f"{_some(strangers)} is not a site under customer {request.customer}")
     return tuple(sorted(set(chosen)))
