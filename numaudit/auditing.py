@@ -13,7 +13,7 @@ from typing import Any, Literal
 import polars as pl
 
 from numaudit.ids import new_id, utc_now
-from schemas.models import InventoryModel, InvariantError, violations
+from schemas.models import InvariantError, InventoryModel, violations
 from schemas.tables import AUDIT_RUNS
 from storage.lake import Warehouse, tree_filter
 from transforms.audit import AuditInputs, AuditParams, AuditResult, audit, under

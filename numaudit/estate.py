@@ -14,7 +14,7 @@ import polars as pl
 
 from numaudit.ids import new_id, utc_now
 from schemas.models import HierarchyModel, InventoryModel, SettingsModel, StagedUsageModel, violations
-from schemas.tables import ADMIN_FIELDS, NUMBER_INVENTORY, SETTINGS, SOURCE_LOADS, STATUSES
+from schemas.tables import ADMIN_FIELDS, NUMBER_INVENTORY, SETTINGS, SOURCE_LOADS
 from sources.base import SourceConfig, SourceError, SourceFrames
 from sources.csvfile import FIRST_DATA_ROW, parse_bool_column, parse_date_column, read_text_csv
 from sources.registry import READERS

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Optional
 
 import pandera.polars as pa
 import polars as pl
@@ -47,8 +46,8 @@ class InventoryModel(pa.DataFrameModel):
     vendor: str
     number_type: str
     e164: str
-    release_date: Optional[date] = pa.Field(nullable=True)
-    reserved_until: Optional[date] = pa.Field(nullable=True)
+    release_date: date | None = pa.Field(nullable=True)
+    reserved_until: date | None = pa.Field(nullable=True)
     tag: str
     description: str
     reservation_notes: str
@@ -68,7 +67,7 @@ class InventoryModel(pa.DataFrameModel):
     class Config:
         strict = True
         coerce = True
-        unique = ["number", "hierarchy"]
+        unique = ["number", "hierarchy"]  # noqa: RUF012 - pandera reads this class attribute
 
     @pa.dataframe_check(error="Available entries have no usage")
     def available_has_no_usage(cls, data: PolarsData) -> pl.LazyFrame:
@@ -102,7 +101,7 @@ class InventoryModel(pa.DataFrameModel):
 class HierarchyModel(pa.DataFrameModel):
     path: str = pa.Field(str_matches=r"^[^.\s]+(\.[^.\s]+)*$", unique=True)
     kind: str = pa.Field(isin=list(NODE_KINDS))
-    parent: Optional[str] = pa.Field(nullable=True)
+    parent: str | None = pa.Field(nullable=True)
     number_management: bool
     slc_dial_plan: bool
     hybrid: bool
@@ -138,13 +137,13 @@ class StagedUsageModel(pa.DataFrameModel):
     customer: str
     source: str
     source_row: int
-    number_raw: Optional[str] = pa.Field(nullable=True)
-    number: Optional[str] = pa.Field(nullable=True, str_matches=NUMBER_PATTERN)
+    number_raw: str | None = pa.Field(nullable=True)
+    number: str | None = pa.Field(nullable=True, str_matches=NUMBER_PATTERN)
     device_type: str = pa.Field(isin=list(DEVICE_TYPES))
     device_name: str
     cluster: str
     partition: str
-    site: Optional[str] = pa.Field(nullable=True)
+    site: str | None = pa.Field(nullable=True)
     site_key: str
     vendor: str
     number_type: str

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 import polars as pl
 
+from schemas.tables import STAGED_VENDOR_NUMBERS
 from sources.base import SourceConfig, SourceError, SourceFrames, usages_frame, with_lineage
 from sources.csvfile import FIRST_DATA_ROW, first_bad_row, parse_bool_column, parse_date_column, read_text_csv
-from schemas.tables import STAGED_VENDOR_NUMBERS
 from transforms.numbers import normalise_number
 from transforms.usage_types import DEVICE_TYPES
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from sources import audiocodes, cucm, e164, multivendor, teams, unity, webex
 from sources.base import Reader
 from sources.generic import READERS as GENERIC
 
-READERS: dict[str, Reader] = {**GENERIC}
+READERS: dict[str, Reader] = {
+    **GENERIC,
+    **cucm.READERS,
+    **unity.READERS,
+    **teams.READERS,
+    **webex.READERS,
+    **audiocodes.READERS,
+    **multivendor.READERS,
+    **e164.READERS,
+}

@@ -11,7 +11,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -134,10 +134,8 @@ class Warehouse:
             )
             self.con.execute("COMMIT")
         except BaseException as error:
-            try:
+            with suppress(duckdb.Error):  # a failed commit has already ended the transaction
                 self.con.execute("ROLLBACK")
-            except duckdb.Error:
-                pass  # the failed commit already ended the transaction
             if isinstance(error, duckdb.Error):
                 raise _write_error(self.home, error) from error
             raise

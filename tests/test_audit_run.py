@@ -169,3 +169,16 @@ def test_an_invariant_break_writes_nothing_but_a_failed_run(loaded: Warehouse, m
         assert loaded.read(table).equals(frame), table
     run = loaded.read("audit_runs").row(0, named=True)
     assert run["state"] == "failed" and "nothing was written" in run["message"]
+
+
+def test_an_unmapped_device_keeps_its_number_from_being_freed(loaded: Warehouse, tmp_path: Path) -> None:
+    from tests.conftest import USAGES
+
+    # 1002 is Used at London; today its phone's site cannot be resolved (empty hierarchy).
+    unmapped = USAGES + ",device/cucm/Phone,SEPCCCC00000000,1002,,,,,,true\n"
+    load_estate(loaded, write_estate(tmp_path / "e2", usages=unmapped))
+    run_audit(loaded, AuditRequest(ACME, as_of=AS_OF))
+    entry = inventory(loaded)[("1002", f"{ACME}.London")]
+    assert (entry["status"], entry["usage"]) == ("Used", "Device")
+    kinds = loaded.read("audit_exceptions").filter(pl.col("number") == "1002")["kind"].to_list()
+    assert kinds == ["unmapped_device"]

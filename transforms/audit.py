@@ -80,7 +80,7 @@ def audit(inputs: AuditInputs, params: AuditParams) -> AuditResult:
     landed_teams = teams.join(landing.filter(pl.col("target").is_not_null()), on=["number", "site"])
     facts = entry_facts(landed_usages, landed_teams, inputs.e164)
     scope = entries_in_scope(entries, params)
-    computed = apply_status_rules(scope, facts, params).collect()
+    computed = apply_status_rules(scope, facts, unmapped_numbers(inputs.usages), params).collect()
     changed = computed.filter(pl.col("_change").is_not_null())
     exceptions = pl.concat(
         [
@@ -219,13 +219,25 @@ def entry_facts(landed_usages: pl.LazyFrame, landed_teams: pl.LazyFrame, e164: p
     )
 
 
+def unmapped_numbers(usages: pl.LazyFrame) -> pl.LazyFrame:
+    """Numbers that an online device uses although its site could not be resolved."""
+    return (
+        usages.filter(pl.col("number").is_not_null() & pl.col("site").is_null() & pl.col("online"))
+        .select("number")
+        .unique()
+        .with_columns(used_unmapped=pl.lit(True))
+    )
+
+
 def entries_in_scope(entries: pl.LazyFrame, params: AuditParams) -> pl.LazyFrame:
     if params.mode == "site":
         return entries.filter(pl.col("hierarchy").is_in(list(params.sites)))
     return entries.filter(under(pl.col("hierarchy"), params.customer))
 
 
-def apply_status_rules(scope: pl.LazyFrame, facts: pl.LazyFrame, params: AuditParams) -> pl.LazyFrame:
+def apply_status_rules(
+    scope: pl.LazyFrame, facts: pl.LazyFrame, unmapped: pl.LazyFrame, params: AuditParams
+) -> pl.LazyFrame:
     """SPEC 4.3 rules 1–7 and 4.4 on every entry in scope and every new entry.
 
     Adds `rule` (which rule decided), `_existing`, and `_change` (null when nothing changed).
@@ -238,6 +250,8 @@ def apply_status_rules(scope: pl.LazyFrame, facts: pl.LazyFrame, params: AuditPa
     )
     rule = (
         pl.when(pl.col("has_usage")).then(pl.lit("used"))
+        # A device uses the number but its site is unknown: never free the number on that.
+        .when(pl.col("used_unmapped")).then(pl.lit("unmapped_kept"))
         .when(old["status"] == "Reserved").then(pl.lit("reserved"))
         .when(teams & (pl.col("blocked_state") == "BlockedForever")).then(pl.lit("blocked_forever"))
         # A BlockedUntil without a date has no release date: never Available, so Reserved.
@@ -245,13 +259,15 @@ def apply_status_rules(scope: pl.LazyFrame, facts: pl.LazyFrame, params: AuditPa
         .when(teams & blocked_until_open).then(pl.lit("blocked_until"))
         .when((old["status"] == "Cooling") & (old["release_date"] > params.as_of)).then(pl.lit("cooling_wait"))
         .when(old["status"] == "Cooling").then(pl.lit("cooling_release"))
-        .when(old["status"].is_in(USED) & (pl.col("vendor") == "AudioCodes")).then(pl.lit("freed_audiocodes"))
-        .when(old["status"].is_in(USED) & params.cooling_enabled).then(pl.lit("freed_cooling"))
+        # Cooling for 0 days would end on as_of, which rule 3 releases: no cooling at all.
+        .when(old["status"].is_in(USED) & (pl.col("vendor") == "AudioCodes"))
+        .then(pl.lit("freed_audiocodes" if params.audiocodes_cooling_days > 0 else "freed_available"))
+        .when(old["status"].is_in(USED) & (params.cooling_enabled and params.cooling_days > 0)).then(pl.lit("freed_cooling"))
         .when(old["status"].is_in(USED)).then(pl.lit("freed_available"))
         .when(teams).then(pl.lit("teams_available"))
         .otherwise(pl.lit("unused"))
     )
-    kept = pl.col("rule").is_in(["reserved", "cooling_wait", "unused"])
+    kept = pl.col("rule").is_in(["reserved", "cooling_wait", "unused", "unmapped_kept"])
     usage_status = (
         pl.when(pl.col("has_used") & pl.col("has_utility") & old["status"].is_in(USED)).then(old["status"])
         .when(pl.col("has_used")).then(pl.lit("Used"))
@@ -259,6 +275,7 @@ def apply_status_rules(scope: pl.LazyFrame, facts: pl.LazyFrame, params: AuditPa
     )
     status = (
         pl.when(pl.col("rule") == "used").then(usage_status)
+        .when(pl.col("rule") == "unmapped_kept").then(old["status"])
         .when(pl.col("rule").is_in(["reserved", "blocked_forever"])).then(pl.lit("Reserved"))
         .when(pl.col("rule").is_in(["blocked_until", "cooling_wait", "freed_audiocodes", "freed_cooling"])).then(pl.lit("Cooling"))
         .otherwise(pl.lit("Available"))
@@ -266,7 +283,7 @@ def apply_status_rules(scope: pl.LazyFrame, facts: pl.LazyFrame, params: AuditPa
     cooling_release = (
         pl.when(pl.col("rule") == "blocked_until")
         .then(pl.max_horizontal(pl.col("blocked_until"), pl.when(old["status"] == "Cooling").then(old["release_date"])))
-        .when(pl.col("rule") == "cooling_wait").then(old["release_date"])
+        .when(pl.col("rule").is_in(["cooling_wait", "unmapped_kept"])).then(old["release_date"])
         .when(pl.col("rule") == "freed_audiocodes").then(pl.lit(params.as_of) + pl.duration(days=params.audiocodes_cooling_days))
         .when(pl.col("rule") == "freed_cooling").then(pl.lit(params.as_of) + pl.duration(days=params.cooling_days))
         .otherwise(pl.lit(None, pl.Date()))
@@ -296,7 +313,8 @@ def apply_status_rules(scope: pl.LazyFrame, facts: pl.LazyFrame, params: AuditPa
     return (
         pl.concat([scope.with_columns(_existing=pl.lit(True)), _blank_entries(new_entries, params)], how="vertical")
         .join(facts.drop("exists"), on=["number", "hierarchy"], how="left")
-        .with_columns(has_usage=pl.col("has_usage").fill_null(False))
+        .join(unmapped, on="number", how="left")
+        .with_columns(has_usage=pl.col("has_usage").fill_null(False), used_unmapped=pl.col("used_unmapped").fill_null(False))
         .with_columns(rule=rule)
         .with_columns(
             new_status=status,
