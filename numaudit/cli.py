@@ -113,6 +113,46 @@ def sql(
         out.print(f"{frame.height} row(s)" + (f", first {shown} shown" if shown < frame.height else ""))
 
 
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Argument(help="Where to write the demo estate; its warehouse goes in FOLDER/warehouse.")] = Path("demo"),
+) -> None:
+    """Generate a realistic demo estate, load it and audit every customer (`make demo`)."""
+    import shutil
+
+    from numaudit.demo import generate_demo
+    from numaudit.estate import load_estate
+
+    home = folder / "warehouse"
+    if home.exists():
+        shutil.rmtree(home)  # the demo starts from an empty warehouse every time
+    estates = generate_demo(folder)
+    out.print(f"[bold]demo estate[/] written to {folder}/ ({len(estates)} customers)")
+    customers = []
+    with _errors(), Warehouse(home) as lake:
+        for estate in estates:
+            report = load_estate(lake, estate)
+            customers.append(report.customer)
+            out.print(f"[green]loaded[/] {estate}: {report.nodes} nodes, {report.entries_added} entries, sources " + ", ".join(report.sources))
+        slc = set(lake.query("SELECT path FROM hierarchy WHERE slc_dial_plan")["path"].to_list())
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.audit import audit_flow
+
+    with _errors():
+        for customer in customers:
+            # A Site-Location-Code dial plan allows site mode only (SPEC 4.1).
+            mode = "site" if any(p == customer or p.startswith(customer + ".") for p in slc) else "customer"
+            print_summary(audit_flow(customer=customer, mode=mode, warehouse=str(home)), home)
+    out.print(
+        f"\n[bold]Try it:[/]\n"
+        f"  numaudit sql \"SELECT * FROM utilisation ORDER BY used_percent DESC\" --warehouse {home}\n"
+        f"  numaudit sql \"SELECT kind, count(*) FROM audit_exceptions GROUP BY kind\" --warehouse {home}\n"
+        f"  numaudit sql \"SELECT * FROM cooling_releases WHERE days_left <= 7\" --warehouse {home}\n"
+        f"  numaudit audit --customer {customers[0]} --warehouse {home}   # again: changes nothing"
+    )
+
+
 def print_summary(summary: AuditSummary, warehouse: Path) -> None:
     title = "dry run — nothing written but the audit_runs row" if summary.dry_run else summary.state
     out.print(f"\n[bold]audit {summary.audit_id}[/] of {summary.customer} ({summary.mode} mode, as of {summary.as_of}): {title}")
