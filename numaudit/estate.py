@@ -17,6 +17,7 @@ from schemas.models import HierarchyModel, InventoryModel, SettingsModel, Staged
 from schemas.tables import ADMIN_FIELDS, NUMBER_INVENTORY, SETTINGS, SOURCE_LOADS
 from sources.base import SourceConfig, SourceError, SourceFrames
 from sources.csvfile import FIRST_DATA_ROW, parse_bool_column, parse_date_column, read_text_csv
+from sources.live import LIVE_KINDS
 from sources.registry import READERS
 from storage.lake import Warehouse, tree_filter
 from transforms.audit import change_log_for_import
@@ -294,7 +295,16 @@ def _source_config(entry: Any, index: int, folder: Path, file: Path, customer: s
     if kind not in READERS:
         raise SourceError(file, f"source {name!r}: kind {kind!r} is not one of {', '.join(sorted(READERS))}")
     path = entry.get("path")
-    if not isinstance(path, str) or not path:
+    options = entry.get("options", {})
+    if not isinstance(options, dict):
+        raise SourceError(file, f"source {name!r}: `options` must be a table")
+    if kind in LIVE_KINDS:
+        if path is not None:
+            raise SourceError(file, f"source {name!r}: kind {kind!r} reads an API: give `options.url`, not `path`")
+        url = options.get("url")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise SourceError(file, f"source {name!r}: kind {kind!r} needs `options.url`, the API's http(s) address")
+    elif not isinstance(path, str) or not path:
         raise SourceError(file, f"source {name!r}: `path` is required")
     site_map = entry.get("site_map", {})
     if not isinstance(site_map, dict) or not all(isinstance(v, str) for v in site_map.values()):
@@ -307,11 +317,11 @@ def _source_config(entry: Any, index: int, folder: Path, file: Path, customer: s
         name=name,
         kind=kind,
         customer=customer,
-        path=_inside(folder, path, file, f"sources.{name}.path"),
+        path=None if kind in LIVE_KINDS else _inside(folder, path, file, f"sources.{name}.path"),
         cluster=str(entry.get("cluster", "")),
         site_field=entry.get("site_field"),
         site_map={str(k): v for k, v in site_map.items()},
         default_site=entry.get("default_site"),
-        options=entry.get("options", {}),
+        options=options,
         known_nodes=nodes,
     )

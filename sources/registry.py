@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sources import audiocodes, cucm, e164, multivendor, teams, unity, webex
+from sources import audiocodes, cucm, e164, live, multivendor, teams, unity, webex
 from sources.base import Reader
 from sources.generic import READERS as GENERIC
 
@@ -15,4 +15,5 @@ READERS: dict[str, Reader] = {
     **audiocodes.READERS,
     **multivendor.READERS,
     **e164.READERS,
+    **live.READERS,
 }

@@ -141,3 +141,12 @@ def test_invalid_toml_is_refused(lake: Warehouse, tmp_path: Path) -> None:
     estate = write_estate(tmp_path / "e", estate=ESTATE + "\n[[sources]\n")
     error = refused(lake, estate)
     assert "is not valid TOML" in str(error)
+
+
+def test_live_source_needs_an_api_url_not_a_path(lake: Warehouse, tmp_path: Path) -> None:
+    live = ESTATE.replace('kind = "vendor_numbers"\npath = "teams.csv"', 'kind = "teams_graph_live"\npath = "teams.csv"')
+    error = refused(lake, write_estate(tmp_path / "e", estate=live))
+    assert "reads an API: give `options.url`, not `path`" in str(error)
+    no_url = ESTATE.replace('kind = "vendor_numbers"\npath = "teams.csv"', 'kind = "teams_graph_live"')
+    error = refused(lake, write_estate(tmp_path / "f", estate=no_url))
+    assert "needs `options.url`" in str(error)
