@@ -27,5 +27,8 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/mypy numaudit flows sources transforms schemas storage
 
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.audit --numbers $(or $(NUMBERS),1000000) --customers $(or $(CUSTOMERS),20)
+
 clean:
 	rm -rf $(VENV) $(DEMO) warehouse .pytest_cache .mypy_cache .ruff_cache
