@@ -18,6 +18,7 @@ from numaudit.auditing import (
     AuditRequest,
     AuditSummary,
     compute,
+    guard,
     plan_audit,
     record_failure,
     validate,
@@ -26,6 +27,7 @@ from numaudit.auditing import (
 from schemas.models import InvariantError
 from storage.lake import Warehouse
 from transforms.audit import AuditResult
+from transforms.guard import GuardVerdict
 
 
 @task(name="plan", cache_policy=NO_CACHE)
@@ -43,9 +45,14 @@ def validate_task(plan: AuditPlan, result: AuditResult) -> None:
     validate(plan, result)
 
 
+@task(name="guard", cache_policy=NO_CACHE)
+def guard_task(warehouse: Warehouse, plan: AuditPlan, result: AuditResult) -> GuardVerdict:
+    return guard(warehouse, plan, result)
+
+
 @task(name="write back", cache_policy=NO_CACHE)
-def write_task(warehouse: Warehouse, plan: AuditPlan, result: AuditResult) -> AuditSummary:
-    return write_back(warehouse, plan, result)
+def write_task(warehouse: Warehouse, plan: AuditPlan, result: AuditResult, verdict: GuardVerdict | None = None) -> AuditSummary:
+    return write_back(warehouse, plan, result, verdict)
 
 
 @task(name="publish summary", cache_policy=NO_CACHE)
@@ -86,7 +93,8 @@ def audit_flow(
         try:
             result = compute_task(plan)
             validate_task(plan, result)
-            summary = write_task(lake, plan, result)
+            verdict = guard_task(lake, plan, result)
+            summary = write_task(lake, plan, result, verdict)
         except InvariantError as error:
             record_failure(lake, plan, str(error))
             raise

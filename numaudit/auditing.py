@@ -1,5 +1,6 @@
 """One audit, stage by stage: plan (refusals of SPEC 4.1 and reads), compute (pure
-transforms), validate (SPEC 2 invariants), write back (one transaction, SPEC 4.9).
+transforms), validate (SPEC 2 invariants), guard (SPEC 4.8 mass-release check), write back
+(one transaction, SPEC 4.9).
 
 The Prefect flow wraps each stage in a task; the benchmark and tests call them directly.
 """
@@ -16,13 +17,23 @@ from numaudit.ids import new_id, utc_now
 from schemas.models import InvariantError, InventoryModel, violations
 from schemas.tables import AUDIT_RUNS
 from storage.lake import Warehouse, tree_filter
-from transforms.audit import AuditInputs, AuditParams, AuditResult, audit, under
+from transforms.audit import AuditInputs, AuditParams, AuditResult, audit, entries_in_scope, under
+from transforms.guard import USED, GuardVerdict, judge, latest_and_baseline
 
 MAX_SITES = 200
 
 
 class AuditRefused(Exception):
     """The audit cannot run as asked (SPEC 4.1); nothing was written."""
+
+
+class AuditGuardRefused(AuditRefused):
+    """SPEC 4.8: the audit would free too many used numbers; only its refused audit_runs row
+    was written. `verdict` holds the counts and the sources that went empty or shrank."""
+
+    def __init__(self, message: str, verdict: GuardVerdict) -> None:
+        super().__init__(message)
+        self.verdict = verdict
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,8 @@ class AuditPlan:
     entries: pl.DataFrame  # the customer's tree as read, for validation of the merged result
     started_at: datetime
     settings: dict[str, Any]
+    loads: pl.DataFrame | None = None  # the customer's SOURCE_LOADS, every load (for the guard)
+    last_audit_at: datetime | None = None  # start of the customer's last completed, non-dry-run audit
 
 
 @dataclass
@@ -104,7 +117,9 @@ def plan_audit(warehouse: Warehouse, request: AuditRequest) -> AuditPlan:
         vendor_numbers=warehouse.read("staged_vendor_numbers", *by_customer).lazy(),
         e164=warehouse.read("staged_e164", *by_customer).lazy(),
     )
-    return AuditPlan(request, params, inputs, entries, now, setting)
+    runs = warehouse.read("audit_runs", "customer = ? AND state = 'completed' AND NOT dry_run", [request.customer])
+    last_audit_at = runs["started_at"].max() if not runs.is_empty() else None
+    return AuditPlan(request, params, inputs, entries, now, setting, loads, last_audit_at)
 
 
 def compute(plan: AuditPlan) -> AuditResult:
@@ -133,9 +148,34 @@ def validate(plan: AuditPlan, result: AuditResult) -> None:
         raise InvariantError(f"audit {plan.params.audit_id} would delete entries; nothing was written")
 
 
-def write_back(warehouse: Warehouse, plan: AuditPlan, result: AuditResult) -> AuditSummary:
+def judge_release(plan: AuditPlan, result: AuditResult) -> GuardVerdict:
+    """SPEC 4.8 verdict for this plan and result (no reads, no writes)."""
+    used = entries_in_scope(plan.entries.lazy(), plan.params).filter(pl.col("status").is_in(USED)).collect().height
+    loads = plan.loads if plan.loads is not None else pl.DataFrame()
+    latest, baseline = latest_and_baseline(loads, plan.last_audit_at) if not loads.is_empty() else (loads, loads)
+    return judge(
+        result.changes, used, plan.settings.get("max_release_fraction"), latest, baseline, force=plan.request.force
+    )
+
+
+def guard(warehouse: Warehouse, plan: AuditPlan, result: AuditResult) -> GuardVerdict:
+    """SPEC 4.8: refuse a mass release (writing only the refused audit_runs row) unless forced.
+    A dry run is never refused: its summary message carries the verdict instead."""
+    verdict = judge_release(plan, result)
+    if verdict.refused and not plan.request.dry_run:
+        message = verdict.message()
+        record_failure(warehouse, plan, message, state="refused")
+        raise AuditGuardRefused(message, verdict)
+    return verdict
+
+
+def write_back(
+    warehouse: Warehouse, plan: AuditPlan, result: AuditResult, verdict: GuardVerdict | None = None
+) -> AuditSummary:
     """SPEC 4.9: everything in one transaction; a dry run writes only its audit_runs row."""
     summary = summarise(plan, result, state="completed")
+    if verdict is not None:
+        summary.message = ("dry run; would be refused: " if verdict.refused else "") + verdict.message()
     run = _run_row(plan, summary)
     params = plan.params
     with warehouse.transaction(f"audit {params.customer}", {"audit_id": params.audit_id, "customer": params.customer}) as tx:
@@ -172,7 +212,8 @@ def run_audit(warehouse: Warehouse, request: AuditRequest) -> AuditSummary:
     try:
         result = compute(plan)
         validate(plan, result)
-        return write_back(warehouse, plan, result)
+        verdict = guard(warehouse, plan, result)
+        return write_back(warehouse, plan, result, verdict)
     except InvariantError as error:
         record_failure(warehouse, plan, str(error))
         raise

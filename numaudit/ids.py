@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 def utc_now() -> datetime:
     """Naive UTC, as the warehouse's TIMESTAMP columns hold it."""
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def new_id(prefix: str) -> str:

@@ -121,7 +121,7 @@ class Warehouse:
     def transaction(self, message: str, extra: dict[str, str]) -> Iterator[Transaction]:
         """All writes inside commit as one lake snapshot, or none of them do."""
         if self.read_only:
-            raise WarehouseError("the warehouse is open read-only")
+            raise WarehouseError(f"the warehouse at {self.home} is open read-only; nothing was written")
         try:
             self.con.execute("BEGIN TRANSACTION")
         except duckdb.Error as error:
