@@ -464,7 +464,8 @@ def device_exceptions(usages: pl.LazyFrame, params: AuditParams) -> pl.LazyFrame
     frames = []
     for device_type, kind, label in ((DEVICE_PROFILE, "duplicate_device_profile", "device profile"), (PHONE, "duplicate_phone", "phone")):
         duplicated = (
-            usages.filter((pl.col("device_type") == device_type) & (pl.col("device_name") != ""))
+            # A source without a cluster ('') is not another cluster (as in cluster_exceptions).
+            usages.filter((pl.col("device_type") == device_type) & (pl.col("device_name") != "") & (pl.col("cluster") != ""))
             .group_by("device_name")
             .agg(
                 clusters=pl.col("cluster").unique().sort(),
