@@ -150,7 +150,7 @@ def estates(draw: st.DrawFn, mode: str) -> Estate:
             sites=audited_sites,
             cooling_enabled=draw(st.booleans()),
             cooling_days=draw(st.one_of(st.just(0), st.integers(min_value=0, max_value=40))),  # 0: releases at once
-            audiocodes_cooling_days=draw(st.integers(min_value=0, max_value=5)),
+            audiocodes_cooling_days=draw(st.one_of(st.just(0), st.integers(min_value=0, max_value=5))),
         ),
     )
 
