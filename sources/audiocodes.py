@@ -24,9 +24,9 @@ from pathlib import Path
 
 import polars as pl
 
-from sources.base import SourceConfig, SourceError, SourceFrames, usages_frame, with_lineage
+from sources.base import SourceConfig, SourceError, SourceFrames, require_path, usages_frame, with_lineage
 from sources.csvfile import FIRST_DATA_ROW, read_text_csv
-from sources.jsonfile import find_columns, keyed_site, require_path
+from sources.jsonfile import find_columns, keyed_site
 
 RAW_REGISTERED_USERS = "raw_audiocodes_registered_users"
 DEVICE_TYPE = "device/audiocodes"

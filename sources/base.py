@@ -71,6 +71,24 @@ class SourceFrames:
 Reader = Callable[[SourceConfig], SourceFrames]
 
 
+def require_path(config: SourceConfig) -> Path:
+    """The export file a file-based source reads."""
+    if config.path is None:
+        raise SourceError(f"source {config.name!r}", f"kind {config.kind!r} needs a `path` to an export file")
+    return config.path
+
+
+def read_file_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as error:
+        raise SourceError(path, "file not found") from error
+    except IsADirectoryError as error:
+        raise SourceError(path, "is a folder, not a file") from error
+    except PermissionError as error:
+        raise SourceError(path, "cannot be read (permission denied)") from error
+
+
 def with_lineage(
     raw: pl.DataFrame, config: SourceConfig, extracted_at: datetime, first_row: int = 1
 ) -> pl.DataFrame:

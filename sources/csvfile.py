@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sources.base import SourceError
+from sources.base import SourceError, read_file_bytes
 
 # CSV rows are numbered as a spreadsheet shows them: the header is row 1.
 FIRST_DATA_ROW = 2
@@ -16,7 +16,7 @@ FIRST_DATA_ROW = 2
 def read_text_csv(path: Path, required: Iterable[str] = (), *, case_insensitive: bool = False) -> pl.DataFrame:
     """Every column as text ('' for an empty cell); refuses a missing file, bad encoding,
     ragged rows and missing required columns."""
-    data = _read_bytes(path)
+    data = read_file_bytes(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -44,17 +44,6 @@ def read_text_csv(path: Path, required: Iterable[str] = (), *, case_insensitive:
             row=1,
         )
     return frame
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as error:
-        raise SourceError(path, "file not found") from error
-    except IsADirectoryError as error:
-        raise SourceError(path, "is a folder, not a file") from error
-    except PermissionError as error:
-        raise SourceError(path, "cannot be read (permission denied)") from error
 
 
 def _first_line(error: Exception) -> str:

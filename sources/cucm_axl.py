@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sources.base import SourceConfig, SourceError, SourceFrames
-from sources.jsonfile import concat_pages, read_file_bytes, require_path
+from sources.base import SourceConfig, SourceError, SourceFrames, read_file_bytes, require_path
+from sources.jsonfile import concat_pages
 from sources.xmlfile import (
     Element,
     Origin,

@@ -19,9 +19,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from sources.base import SourceConfig, SourceError, SourceFrames, with_lineage
+from sources.base import SourceConfig, SourceError, SourceFrames, require_path, with_lineage
 from sources.csvfile import FIRST_DATA_ROW, read_text_csv
-from sources.jsonfile import require_path
 from sources.xmlfile import Origin, staged_usages
 
 PHONE = "device/cucm/Phone"

@@ -16,9 +16,9 @@ from pathlib import Path
 import polars as pl
 
 from schemas.tables import STAGED_E164
-from sources.base import SourceConfig, SourceError, SourceFrames, with_lineage
+from sources.base import SourceConfig, SourceError, SourceFrames, require_path, with_lineage
 from sources.csvfile import FIRST_DATA_ROW, parse_bool_column, read_text_csv
-from sources.jsonfile import find_columns, first_bad_record, require_path
+from sources.jsonfile import find_columns, first_bad_record
 from transforms.numbers import normalise_number
 
 RAW_ASSOCIATIONS = "raw_e164_associations"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from schemas.tables import STAGED_VENDOR_NUMBERS
-from sources.base import SourceConfig, SourceError, SourceFrames, usages_frame, with_lineage
+from sources.base import SourceConfig, SourceError, SourceFrames, require_path, usages_frame, with_lineage
 from sources.csvfile import FIRST_DATA_ROW, first_bad_row, parse_bool_column, parse_date_column, read_text_csv
 from transforms.numbers import normalise_number
 from transforms.usage_types import DEVICE_TYPES
@@ -28,7 +28,7 @@ BLOCKED_STATES = ("", "NotBlocked", "BlockedUntil", "BlockedForever")
 
 
 def read_usages(config: SourceConfig) -> SourceFrames:
-    path = _require_path(config)
+    path = require_path(config)
     frame = read_text_csv(path, USAGE_COLUMNS)
     _refuse_unknown(frame, "device_type", DEVICE_TYPES, config)
     online = parse_bool_column(frame, "online", path, default=True)
@@ -52,7 +52,7 @@ def read_usages(config: SourceConfig) -> SourceFrames:
 
 
 def read_vendor_numbers(config: SourceConfig) -> SourceFrames:
-    path = _require_path(config)
+    path = require_path(config)
     frame = read_text_csv(path, VENDOR_NUMBER_COLUMNS)
     _refuse_unknown(frame, "blocked_state", BLOCKED_STATES, config)
     assigned = parse_bool_column(frame, "assigned", path, default=False)
@@ -74,12 +74,6 @@ def read_vendor_numbers(config: SourceConfig) -> SourceFrames:
     ).select([pl.col(c).cast(t) for c, t in STAGED_VENDOR_NUMBERS.items()])
     raw = with_lineage(frame, config, datetime.now(UTC).replace(tzinfo=None), FIRST_DATA_ROW)
     return SourceFrames(raw={"raw_vendor_numbers": raw}, vendor_numbers=numbers)
-
-
-def _require_path(config: SourceConfig):  # type: ignore[no-untyped-def]
-    if config.path is None:
-        raise SourceError(f"source {config.name!r}", "needs a `path` to a CSV file")
-    return config.path
 
 
 def _refuse_unknown(frame: pl.DataFrame, column: str, allowed: tuple[str, ...], config: SourceConfig) -> None:

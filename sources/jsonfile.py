@@ -20,24 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from sources.base import SourceConfig, SourceError, SourceFrames, default_site, resolve_site
-
-
-def require_path(config: SourceConfig) -> Path:
-    if config.path is None:
-        raise SourceError(f"source {config.name!r}", f"kind {config.kind!r} needs a `path` to an export file")
-    return config.path
-
-
-def read_file_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError as error:
-        raise SourceError(path, "file not found") from error
-    except IsADirectoryError as error:
-        raise SourceError(path, "is a folder, not a file") from error
-    except PermissionError as error:
-        raise SourceError(path, "cannot be read (permission denied)") from error
+from sources.base import SourceConfig, SourceError, SourceFrames, default_site, read_file_bytes, resolve_site
 
 
 def keyed_site(key: pl.Expr, config: SourceConfig) -> pl.Expr:

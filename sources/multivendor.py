@@ -14,9 +14,9 @@ from pathlib import Path
 
 import polars as pl
 
-from sources.base import SourceConfig, SourceError, SourceFrames, usages_frame, with_lineage
+from sources.base import SourceConfig, SourceError, SourceFrames, require_path, usages_frame, with_lineage
 from sources.csvfile import FIRST_DATA_ROW, read_text_csv
-from sources.jsonfile import find_columns, first_bad_record, keyed_site, require_path
+from sources.jsonfile import find_columns, first_bad_record, keyed_site
 
 RAW_PHONES = "raw_multivendor_phones"
 DEVICE_TYPE = "data/PRS_MultiVendorPhone_DAT"

@@ -35,7 +35,15 @@ from typing import Any
 import polars as pl
 
 from schemas.tables import STAGED_VENDOR_NUMBERS
-from sources.base import SourceConfig, SourceError, SourceFrames, usages_frame, with_lineage
+from sources.base import (
+    SourceConfig,
+    SourceError,
+    SourceFrames,
+    read_file_bytes,
+    require_path,
+    usages_frame,
+    with_lineage,
+)
 from sources.jsonfile import (
     concat_pages,
     find_columns,
@@ -43,10 +51,8 @@ from sources.jsonfile import (
     json_page_paths,
     keyed_site,
     object_list,
-    read_file_bytes,
     read_json_file,
     records_frame,
-    require_path,
 )
 from transforms.numbers import normalise_number
 

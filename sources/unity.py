@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sources.base import SourceConfig, SourceError, SourceFrames
-from sources.jsonfile import concat_pages, parse_json, read_file_bytes, require_path
+from sources.base import SourceConfig, SourceError, SourceFrames, read_file_bytes, require_path
+from sources.jsonfile import concat_pages, parse_json
 from sources.xmlfile import (
     Origin,
     children,

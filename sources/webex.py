@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from sources.base import SourceConfig, SourceError, SourceFrames, usages_frame, with_lineage
+from sources.base import SourceConfig, SourceError, SourceFrames, require_path, usages_frame, with_lineage
 from sources.jsonfile import (
     concat_pages,
     find_columns,
@@ -29,7 +29,6 @@ from sources.jsonfile import (
     object_list,
     read_json_file,
     records_frame,
-    require_path,
 )
 
 RAW_NUMBERS = "raw_webex_numbers"

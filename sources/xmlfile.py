@@ -218,7 +218,7 @@ def land_records(
 def e164_or_empty(mask: pl.Expr) -> pl.Expr:
     """A mask that is a complete `+` E.164 number (CUCM may escape the `+` as `\\+`), or ''.
 
-    National numbers (`6024641171`) and masks with wildcards (`+1919555XXXX`) are not E.164."""
+    National numbers (`6024641171`) and masks with wildcard digits (`+1919555` followed by `X`s) are not E.164."""
     value = mask.str.strip_chars().str.replace(r"^\\\+", "+")
     return pl.when(value.str.contains(r"^\+[1-9][0-9]{1,14}$")).then(value).otherwise(pl.lit(""))
 
