@@ -18,7 +18,7 @@ from transforms.usage_types import DEVICE_TYPES, UTILITY_USAGES
 
 NUMBER_PATTERN = r"^\+?[0-9]+$"
 _USAGE_TYPES = r"(Device|User|" + "|".join(sorted(UTILITY_USAGES)) + ")"
-_UTILITY_ONLY = r"^(" + "|".join(sorted(UTILITY_USAGES)) + r")(,(" + "|".join(sorted(UTILITY_USAGES)) + r"))*$"
+_HAS_UTILITY = r"(^|,)(" + "|".join(sorted(UTILITY_USAGES)) + r")(,|$)"
 
 
 def _ancestor_holds_same_number(frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -79,9 +79,12 @@ class InventoryModel(pa.DataFrameModel):
             (pl.col("status") != "Used") | pl.col("usage").str.contains(r"(^|,)(Device|User)(,|$)")
         )
 
-    @pa.dataframe_check(error="Used-Utility entries have only utility usages")
-    def used_utility_only_utility(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select((pl.col("status") != "Used-Utility") | pl.col("usage").str.contains(_UTILITY_ONLY))
+    # SPEC 2 says "only utility types", but SPEC 3 keeps a Used-Utility entry Used-Utility when a
+    # Device/User usage joins its utility usage; the rule that decides wins, so the check asks
+    # for a utility usage, not for utility usages only.
+    @pa.dataframe_check(error="Used-Utility entries have a utility usage")
+    def used_utility_has_utility(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("status") != "Used-Utility") | pl.col("usage").str.contains(_HAS_UTILITY))
 
     @pa.dataframe_check(error="Cooling entries have a release date, and only they do")
     def release_date_only_when_cooling(cls, data: PolarsData) -> pl.LazyFrame:

@@ -221,8 +221,8 @@ def assert_invariants(before: pl.DataFrame, after: pl.DataFrame) -> None:
             assert {"Device", "User"} & set(types), where
         if status == "Used-Utility":
             assert types and set(types) & UTILITY_USAGES, where
-            # SPEC 2 says "only utility types"; SPEC 3 keeps a Used-Utility entry Used-Utility
-            # when a Device/User usage joins its utility usage. Only that case may break it.
+            # SPEC 3 keeps a Used-Utility entry Used-Utility when a Device/User usage joins its
+            # utility usage (decided over SPEC 2's "only utility types"): only that case mixes.
             if not set(types) <= UTILITY_USAGES:
                 assert was.get((row["number"], row["hierarchy"])) == "Used-Utility", where
         if status == "Cooling":

@@ -657,13 +657,8 @@ def test_3_status_with_device_and_utility_keeps_current() -> None:
     assert managed(was_used, "1001", LONDON) == entry("Used", "Device,Hunt_Pilot")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SPEC 2 ('Used-Utility => only utility types', schemas/models.py) contradicts SPEC 3 "
-    "('keep the current status if Used or Used-Utility'): the write of the audit's own result is refused. "
-    "Open question for the lead; flip this test when settled.",
-)
 def test_3_kept_used_utility_with_device_passes_the_write_schema() -> None:
+    # SPEC 3's tie rule wins over SPEC 2's "only utility types": the check asks for a utility usage.
     from schemas.models import InventoryModel, violations
 
     before = entries(dict(number="1001", hierarchy=LONDON, status="Used-Utility", usage="Hunt_Pilot"))
@@ -673,6 +668,15 @@ def test_3_kept_used_utility_with_device_passes_the_write_schema() -> None:
     )
 
     assert violations(InventoryModel, merged(before, result.written)) == []
+
+
+@pytest.mark.parametrize(("status", "usage"), [("Used-Utility", "Device"), ("Used-Utility", "Device,User"), ("Used", "Hunt_Pilot")])
+def test_2_write_schema_refuses_a_status_its_usage_cannot_imply(status: str, usage: str) -> None:
+    from schemas.models import InventoryModel, violations
+
+    found = violations(InventoryModel, entries(dict(number="1001", hierarchy=LONDON, status=status, usage=usage)))
+
+    assert [v.check for v in found] in (["Used-Utility entries have a utility usage"], ["Used entries have a Device or User usage"])
 
 
 @pytest.mark.parametrize(
