@@ -1,16 +1,18 @@
 """Benchmark: generate an estate, load it, audit every customer twice (the second night after
 ~10% of the usages changed), and time each stage. Stages are called directly, no Prefect.
 
-    python -m bench.audit --numbers 1000000 --customers 100 [--keep DIR]
+    python -m bench.audit --numbers 1000000 --customers 100 [--keep DIR] [--batch-rows N]
 
-The last line printed is the summary:
+Each night loads every customer's estate, then runs the nightly audit of all customers as
+`numaudit nightly` does (batches of customers, one vectorised pass and one commit each).
+A summary line is printed per night; the last line printed is the slower night's:
 
     numbers=N customers=C load_s=… audit_s=… validate_s=… write_s=… total_s=… peak_rss_mb=…
 
-load_s, audit_s (plan_audit + compute), validate_s (validate, and the SPEC 4.8 guard when the
-product has one) and write_s are summed over the customers and over both nights; total_s is the wall time of everything after generation (opening the
-warehouse, both loads, both audits, the count checks). The estate is generated in a child
-process, so peak_rss_mb is the benchmark process's peak: the loads and the audits.
+load_s (loading the estates), audit_s (plan: the reads, and compute), validate_s (validate and
+the SPEC 4.8 guard) and write_s are summed over the night's customers and batches; total_s is
+the night's wall time (night 1 includes opening the warehouse). The estate is generated in a
+child process, so peak_rss_mb is the benchmark process's peak: the loads and the audits.
 """
 
 from __future__ import annotations
@@ -22,29 +24,28 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.generate import Estate, generate, night_dates
-from numaudit import auditing
-from numaudit.auditing import AuditRequest, compute, plan_audit, validate, write_back
+from numaudit.auditing import compute, judge_release, plan_audits, validate, write_back
 from numaudit.estate import load_estate
+from numaudit.nightly import DEFAULT_BATCH_ROWS, plan_night
 from storage.lake import Warehouse
 
-# The SPEC 4.8 mass-release guard runs between validate and write back when the product has
-# it (run_audit's order); its time is counted in validate_s and shown on its own per night.
-GUARD: Callable[..., Any] | None = getattr(auditing, "guard", None)
+# The SPEC 4.8 guard runs between validate and write back; its time is counted in validate_s
+# and shown on its own per night.
 STAGES = ("load", "plan", "compute", "validate", "guard", "write")
 
 
 @dataclass
 class Night:
     number: int
-    seconds: Counter[str] = field(default_factory=Counter)
+    total_s: float = 0.0
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     counts: Counter[str] = field(default_factory=Counter)
     slowest: dict[str, tuple[float, str]] = field(default_factory=dict)
 
@@ -60,20 +61,19 @@ class Result:
     customers: int
     generate_s: float
     nights: list[Night]
-    total_s: float
     peak_rss_mb: float
     warehouse: dict[str, int]
     estate: Estate
 
-    def stage(self, name: str) -> float:
-        return sum(n.seconds[name] for n in self.nights)
-
-    def summary_line(self) -> str:
+    def summary_line(self, night: Night | None = None) -> str:
+        """One night's figures; by default the slower night's."""
+        shown = night or max(self.nights, key=lambda n: n.total_s)
+        seconds = shown.seconds
         return (
-            f"numbers={self.numbers} customers={self.customers} load_s={self.stage('load'):.2f} "
-            f"audit_s={self.stage('plan') + self.stage('compute'):.2f} "
-            f"validate_s={self.stage('validate') + self.stage('guard'):.2f} "
-            f"write_s={self.stage('write'):.2f} total_s={self.total_s:.2f} peak_rss_mb={self.peak_rss_mb:.0f}"
+            f"numbers={self.numbers} customers={self.customers} load_s={seconds['load']:.2f} "
+            f"audit_s={seconds['plan'] + seconds['compute']:.2f} "
+            f"validate_s={seconds['validate'] + seconds['guard']:.2f} "
+            f"write_s={seconds['write']:.2f} total_s={shown.total_s:.2f} peak_rss_mb={self.peak_rss_mb:.0f}"
         )
 
 
@@ -88,34 +88,39 @@ def generate_apart(folder: Path, numbers: int, customers: int, sites: int, seed:
         return pool.submit(generate, folder, numbers, customers, sites, seed).result()
 
 
-def run_night(warehouse: Warehouse, estate: Estate, night: int, files: dict[str, Path]) -> Night:
-    """Load every customer's sources, then audit every customer in customer mode."""
+def run_night(warehouse: Warehouse, estate: Estate, night: int, files: dict[str, Path], batch_rows: int) -> Night:
+    """Load every customer's sources, then run the nightly audit of all of them (in batches,
+    as `numaudit nightly` does), timing each stage."""
+    started = time.perf_counter()
     result = Night(night)
     as_of = night_dates(estate.as_of)[night - 1]
     for customer, file in files.items():
         started = time.perf_counter()
         load_estate(warehouse, file)
         result.add("load", time.perf_counter() - started, customer)
-    for customer in files:
+    for batch in plan_night(warehouse, as_of, batch_rows=batch_rows).batches:
+        label = f"{len(batch)} customers from {batch[0].customer}"
         t0 = time.perf_counter()
-        plan = plan_audit(warehouse, AuditRequest(customer=customer, mode="customer", as_of=as_of))
+        plan = plan_audits(warehouse, batch)
         t1 = time.perf_counter()
         audited = compute(plan)
         t2 = time.perf_counter()
-        validate(plan, audited)
+        failures = validate(plan, audited)
         t3 = time.perf_counter()
-        verdict = None if GUARD is None else GUARD(warehouse, plan, audited)
+        verdicts = judge_release(plan, audited)
         t4 = time.perf_counter()
-        summary = (
-            write_back(warehouse, plan, audited) if GUARD is None else write_back(warehouse, plan, audited, verdict)
-        )
+        summaries = write_back(warehouse, plan, audited, verdicts, failures)
         t5 = time.perf_counter()
         for stage, seconds in zip(STAGES[1:], (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
-            result.add(stage, seconds, customer)
-        result.counts.update({k: v for k, v in summary.counts.items()})
+            result.add(stage, seconds, label)
+        for summary in summaries:
+            result.counts.update(summary.counts)
+            result.counts[f"state:{summary.state}"] += 1
+            result.counts.update({f"exception:{k}": v for k, v in summary.exceptions.items()})
         result.counts["entries_in_scope"] += audited.in_scope
         result.counts["usage_links"] += audited.usage_links.height
-        result.counts.update({f"exception:{k}": v for k, v in summary.exceptions.items()})
+        result.counts["batches"] += 1
+    result.total_s = time.perf_counter() - started
     return result
 
 
@@ -135,7 +140,15 @@ def warehouse_counts(warehouse: Warehouse) -> dict[str, int]:
     return counts
 
 
-def run(folder: Path, numbers: int, customers: int, sites: int = 20, seed: int = 7, echo: bool = True) -> Result:
+def run(
+    folder: Path,
+    numbers: int,
+    customers: int,
+    sites: int = 20,
+    seed: int = 7,
+    echo: bool = True,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> Result:
     say = print if echo else (lambda *_: None)
     started = time.perf_counter()
     estate = generate_apart(folder / "estates", numbers, customers, sites, seed)
@@ -148,12 +161,16 @@ def run(folder: Path, numbers: int, customers: int, sites: int = 20, seed: int =
     started = time.perf_counter()
     nights = []
     with Warehouse(folder / "warehouse") as warehouse:
+        opened_s = time.perf_counter() - started
         for night, files in ((1, estate.files), (2, estate.night2_files)):
-            nights.append(run_night(warehouse, estate, night, files))
-            report(nights[-1], say)
+            nights.append(run_night(warehouse, estate, night, files, batch_rows))
+        nights[0].total_s += opened_s
         counts = warehouse_counts(warehouse)
-    total_s = time.perf_counter() - started
-    return Result(numbers, customers, generate_s, nights, total_s, peak_rss_mb(), counts, estate)
+    result = Result(numbers, customers, generate_s, nights, peak_rss_mb(), counts, estate)
+    for night_ in nights:
+        report(night_, say)
+        say(f"night {night_.number}: " + result.summary_line(night_))
+    return result
 
 
 def report(night: Night, say: Any) -> None:
@@ -161,7 +178,7 @@ def report(night: Night, say: Any) -> None:
     slowest = " ".join(f"{s}={night.slowest[s][0]:.2f}s" for s in STAGES if s in night.slowest)
     counts = " ".join(f"{k}={v}" for k, v in sorted(night.counts.items()))
     say(f"night {night.number}: {stages}")
-    say(f"night {night.number} slowest customer: {slowest}")
+    say(f"night {night.number} slowest customer or batch: {slowest}")
     say(f"night {night.number} counts: {counts}")
     say(f"night {night.number} peak_rss_mb={peak_rss_mb():.0f}")
 
@@ -173,6 +190,7 @@ def main(argv: list[str] | None = None) -> Result:
     parser.add_argument("--sites", type=int, default=20, help="sites per customer")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="generate and keep the estates and the warehouse in DIR")
+    parser.add_argument("--batch-rows", type=int, default=DEFAULT_BATCH_ROWS, help="staged rows per audit batch")
     args = parser.parse_args(argv)
     if args.keep:
         if args.keep.exists() and any(args.keep.iterdir()):
@@ -181,7 +199,7 @@ def main(argv: list[str] | None = None) -> Result:
     else:
         folder = Path(tempfile.mkdtemp(prefix="numaudit-bench-"))
     try:
-        result = run(folder, args.numbers, args.customers, args.sites, args.seed)
+        result = run(folder, args.numbers, args.customers, args.sites, args.seed, batch_rows=args.batch_rows)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

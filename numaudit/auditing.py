@@ -1,12 +1,19 @@
-"""One audit, stage by stage: plan (refusals of SPEC 4.1 and reads), compute (pure
-transforms), validate (SPEC 2 invariants), guard (SPEC 4.8 mass-release check), write back
-(one transaction, SPEC 4.9).
+"""Audits, stage by stage: plan (refusals of SPEC 4.1 and reads), compute (pure transforms),
+validate (SPEC 2 invariants), guard (SPEC 4.8 mass-release check), write back (one
+transaction, SPEC 4.9).
 
-The Prefect flow wraps each stage in a task; the benchmark and tests call them directly.
+Every stage takes a batch of audits (one per customer): a single audit is a batch of one,
+and the nightly job audits all its customers in a few batches, each one vectorised pass and
+one commit, while each customer's audit keeps its own id, verdict, counts and runs row. A
+customer whose result breaks an invariant, or whom the guard refuses, gets a `failed` or
+`refused` runs row and nothing else; the others of the batch are written.
+
+The Prefect flows wrap each stage in a task; the benchmark and tests call them directly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -16,11 +23,12 @@ import polars as pl
 from numaudit.ids import new_id, utc_now
 from schemas.models import InvariantError, InventoryModel, violations
 from schemas.tables import AUDIT_RUNS
-from storage.lake import Warehouse, tree_filter
-from transforms.audit import AuditInputs, AuditParams, AuditResult, audit, entries_in_scope, under
-from transforms.guard import USED, GuardVerdict, judge, latest_and_baseline
+from storage.lake import Warehouse
+from transforms.audit import AuditInputs, AuditParams, AuditResult, audit_batch, under
+from transforms.guard import GuardVerdict, freed_by_audit, judge_counts, latest_and_baseline
 
 MAX_SITES = 200
+COUNT_KINDS = ("added", "updated", "released", "cooled", "unchanged", "exceptions")
 
 
 class AuditRefused(Exception):
@@ -47,15 +55,27 @@ class AuditRequest:
 
 
 @dataclass
-class AuditPlan:
+class CustomerAudit:
+    """One customer's audit within a batch."""
+
     request: AuditRequest
     params: AuditParams
-    inputs: AuditInputs
-    entries: pl.DataFrame  # the customer's tree as read, for validation of the merged result
-    started_at: datetime
     settings: dict[str, Any]
-    loads: pl.DataFrame | None = None  # the customer's SOURCE_LOADS, every load (for the guard)
-    last_audit_at: datetime | None = None  # start of the customer's last completed, non-dry-run audit
+    loads: pl.DataFrame  # the customer's SOURCE_LOADS, every load (for the guard)
+    last_audit_at: datetime | None  # start of the customer's last completed, non-dry-run audit
+
+
+@dataclass
+class AuditPlan:
+    audits: list[CustomerAudit]
+    inputs: AuditInputs
+    entries: pl.DataFrame  # the customers' trees as read (to check what the audits add)
+    nodes: list[str]  # the hierarchy nodes of those trees: the customers, below and above them
+    started_at: datetime
+
+    @property
+    def params(self) -> list[AuditParams]:
+        return [a.params for a in self.audits]
 
 
 @dataclass
@@ -72,11 +92,65 @@ class AuditSummary:
     exceptions: dict[str, int]
     top_changes: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
+    verdict: GuardVerdict | None = None
+    error: Exception | None = None  # why a failed audit failed (run_audit raises it)
 
 
 def plan_audit(warehouse: Warehouse, request: AuditRequest) -> AuditPlan:
-    """Check the request against SPEC 4.1 and read what the audit needs."""
+    return plan_audits(warehouse, [request])
+
+
+def plan_audits(warehouse: Warehouse, requests: Sequence[AuditRequest], *, now: datetime | None = None) -> AuditPlan:
+    """Check each request against SPEC 4.1 (the first refusal stops the batch: nothing is
+    written) and read what the audits need, a table at a time for the whole batch."""
+    if not requests:
+        raise AuditRefused("no customer to audit")
+    customers = [r.customer for r in requests]
+    if len(set(customers)) != len(customers):
+        raise AuditRefused("a customer can be audited only once per batch")
     nodes = warehouse.read("hierarchy")
+    loaded = set(warehouse.query("SELECT DISTINCT customer FROM source_loads")["customer"].to_list())
+    sites = {r.customer: check_request(nodes, r, loaded) for r in requests}
+    now = now or utc_now()
+    settings = {row["customer"]: row for row in warehouse.read_in("settings", "customer", customers).iter_rows(named=True)}
+    loads = warehouse.read_in("source_loads", "customer", customers).partition_by("customer", as_dict=True)
+    last_audits = dict(
+        warehouse.query(
+            "SELECT customer, max(started_at) AS at FROM audit_runs "
+            "WHERE state = 'completed' AND NOT dry_run GROUP BY customer"
+        ).iter_rows()
+    )
+    audits = []
+    for request in requests:
+        setting = settings.get(request.customer, {})
+        params = AuditParams(
+            audit_id=new_id("A"),
+            customer=request.customer,
+            mode=request.mode,
+            sites=sites[request.customer],
+            as_of=request.as_of or now.date(),
+            now=now,
+            cooling_enabled=bool(setting.get("cooling_enabled", False)),
+            cooling_days=int(setting.get("cooling_days", 30)),
+            audiocodes_cooling_days=int(setting.get("audiocodes_cooling_days", 2)),
+        )
+        customer_loads = loads.get((request.customer,), pl.DataFrame())
+        audits.append(CustomerAudit(request, params, setting, customer_loads, last_audits.get(request.customer)))
+    if len({a.params.as_of for a in audits}) > 1:
+        raise AuditRefused("the audits of one batch share as_of")
+    tree = tree_nodes(nodes, customers)
+    entries = warehouse.read_in("number_inventory", "hierarchy", tree)
+    inputs = AuditInputs(
+        entries=entries.lazy(),
+        usages=warehouse.read_in("staged_usages", "customer", customers).lazy(),
+        vendor_numbers=warehouse.read_in("staged_vendor_numbers", "customer", customers).lazy(),
+        e164=warehouse.read_in("staged_e164", "customer", customers).lazy(),
+    )
+    return AuditPlan(audits, inputs, entries, tree, now)
+
+
+def check_request(nodes: pl.DataFrame, request: AuditRequest, loaded: set[str]) -> tuple[str, ...]:
+    """SPEC 4.1 refusals; returns the sites in scope."""
     customer = _customer_node(nodes, request.customer)
     subtree = nodes.filter(under(pl.col("path"), request.customer))
     sites = _sites_in_scope(subtree, request)
@@ -89,182 +163,244 @@ def plan_audit(warehouse: Warehouse, request: AuditRequest) -> AuditPlan:
             )
     if not customer["number_management"]:
         raise AuditRefused(f"number management is disabled for customer {request.customer}")
-    loads = warehouse.read("source_loads", "customer = ?", [request.customer])
-    if loads.is_empty():
+    if request.customer not in loaded:
         raise AuditRefused(
             f"no source has been loaded for customer {request.customer}: run `numaudit load ESTATE.toml` first"
         )
-    settings = warehouse.read("settings", "customer = ?", [request.customer])
-    setting = settings.row(0, named=True) if not settings.is_empty() else {}
-    audit_id = new_id("A")
-    now = utc_now()
-    params = AuditParams(
-        audit_id=audit_id,
-        customer=request.customer,
-        mode=request.mode,
-        sites=sites,
-        as_of=request.as_of or now.date(),
-        now=now,
-        cooling_enabled=bool(setting.get("cooling_enabled", False)),
-        cooling_days=int(setting.get("cooling_days", 30)),
-        audiocodes_cooling_days=int(setting.get("audiocodes_cooling_days", 2)),
-    )
-    entries = warehouse.read("number_inventory", *tree_filter(request.customer))
-    by_customer = ("customer = ?", [request.customer])
-    inputs = AuditInputs(
-        entries=entries.lazy(),
-        usages=warehouse.read("staged_usages", *by_customer).lazy(),
-        vendor_numbers=warehouse.read("staged_vendor_numbers", *by_customer).lazy(),
-        e164=warehouse.read("staged_e164", *by_customer).lazy(),
-    )
-    runs = warehouse.read("audit_runs", "customer = ? AND state = 'completed' AND NOT dry_run", [request.customer])
-    last_audit_at = runs["started_at"].max() if not runs.is_empty() else None
-    return AuditPlan(request, params, inputs, entries, now, setting, loads, last_audit_at)
+    return sites
+
+
+def tree_nodes(nodes: pl.DataFrame, customers: Sequence[str]) -> list[str]:
+    """Every node an entry relevant to these customers can sit at: each customer, the nodes
+    below it, and its ancestors (one entry per root-to-leaf path spans them all)."""
+    wanted = set(customers)
+    ancestors = {".".join(parts[:i]) for c in customers for parts in [c.split(".")] for i in range(1, len(parts))}
+    depths = {c.count(".") + 1 for c in customers}
+    below = nodes.filter(
+        pl.any_horizontal(pl.col("path").str.split(".").list.head(d).list.join(".").is_in(sorted(wanted)) for d in depths)
+    )["path"].to_list()
+    return sorted(set(below) | ancestors | wanted)
 
 
 def compute(plan: AuditPlan) -> AuditResult:
-    return audit(plan.inputs, plan.params)
+    return audit_batch(plan.inputs, plan.params)
 
 
-def merged_inventory(plan: AuditPlan, result: AuditResult) -> pl.DataFrame:
-    """The customer's tree as it will be after the write: written rows replace their keys."""
-    kept = plan.entries.join(result.written.select("number", "hierarchy"), on=["number", "hierarchy"], how="anti")
-    return pl.concat([kept, result.written])
+def validate(plan: AuditPlan, result: AuditResult) -> dict[str, str]:
+    """SPEC 2 invariants on what the audits would write: customer -> why its write is refused.
+
+    Every written row is checked. Unchanged rows were checked when they were written; an
+    added row can only clash with entries of its own number, so those are checked with it.
+    """
+    added = result.changes.filter(pl.col("change") == "added").select("number").unique()
+    around = plan.entries.join(added, on="number", how="semi").join(result.written, on=["number", "hierarchy"], how="anti")
+    checked = pl.concat([result.written, around.select(result.written.columns)])
+    problems: dict[str, list[str]] = {}
+    for violation in violations(InventoryModel, checked):
+        row = checked.row(violation.row, named=True) if violation.row is not None else {}
+        where = f"{violation.check} at number {row.get('number')!r}, hierarchy {row.get('hierarchy')!r}"
+        owner = _owner(plan, row.get("hierarchy"))
+        for audit in [owner] if owner else plan.audits:  # a clash no customer owns fails them all
+            problems.setdefault(audit.params.customer, []).append(where)
+    return {
+        customer: f"audit {_audit_of(plan, customer).params.audit_id} would break an inventory invariant "
+        f"({found[0]}); nothing was written" + (f" ({len(found)} violations in all)" if len(found) > 1 else "")
+        for customer, found in problems.items()
+    }
 
 
-def validate(plan: AuditPlan, result: AuditResult) -> None:
-    """Refuse to write anything that breaks a SPEC 2 invariant."""
-    merged = merged_inventory(plan, result)
-    found = violations(InventoryModel, merged)
-    if found:
-        first = found[0]
-        row = merged.row(first.row, named=True) if first.row is not None else {}
-        raise InvariantError(
-            f"audit {plan.params.audit_id} would break an inventory invariant ({first.check}) "
-            f"at number {row.get('number')!r}, hierarchy {row.get('hierarchy')!r}; nothing was written"
-            + (f" ({len(found)} violations in all)" if len(found) > 1 else "")
+def judge_release(plan: AuditPlan, result: AuditResult) -> dict[str, GuardVerdict]:
+    """SPEC 4.8 verdict per customer (no reads, no writes)."""
+    freed = freed_by_audit(result.changes)
+    used = dict(result.per_customer.select("customer", "used_before").iter_rows())
+    verdicts = {}
+    for audit in plan.audits:
+        loads = audit.loads
+        latest, baseline = latest_and_baseline(loads, audit.last_audit_at) if not loads.is_empty() else (loads, loads)
+        verdicts[audit.request.customer] = judge_counts(
+            int(freed.get(audit.params.audit_id, 0)),
+            int(used.get(audit.request.customer, 0)),
+            audit.settings.get("max_release_fraction"),
+            latest,
+            baseline,
+            force=audit.request.force,
         )
-    if merged.height < plan.entries.height:
-        raise InvariantError(f"audit {plan.params.audit_id} would delete entries; nothing was written")
-
-
-def judge_release(plan: AuditPlan, result: AuditResult) -> GuardVerdict:
-    """SPEC 4.8 verdict for this plan and result (no reads, no writes)."""
-    used = entries_in_scope(plan.entries.lazy(), plan.params).filter(pl.col("status").is_in(USED)).collect().height
-    loads = plan.loads if plan.loads is not None else pl.DataFrame()
-    latest, baseline = latest_and_baseline(loads, plan.last_audit_at) if not loads.is_empty() else (loads, loads)
-    return judge(
-        result.changes, used, plan.settings.get("max_release_fraction"), latest, baseline, force=plan.request.force
-    )
-
-
-def guard(warehouse: Warehouse, plan: AuditPlan, result: AuditResult) -> GuardVerdict:
-    """SPEC 4.8: refuse a mass release (writing only the refused audit_runs row) unless forced.
-    A dry run is never refused: its summary message carries the verdict instead."""
-    verdict = judge_release(plan, result)
-    if verdict.refused and not plan.request.dry_run:
-        message = verdict.message()
-        record_failure(warehouse, plan, message, state="refused")
-        raise AuditGuardRefused(message, verdict)
-    return verdict
+    return verdicts
 
 
 def write_back(
-    warehouse: Warehouse, plan: AuditPlan, result: AuditResult, verdict: GuardVerdict | None = None
-) -> AuditSummary:
-    """SPEC 4.9: everything in one transaction; a dry run writes only its audit_runs row."""
-    summary = summarise(plan, result, state="completed")
-    if verdict is not None:
-        summary.message = ("dry run; would be refused: " if verdict.refused else "") + verdict.message()
-    run = _run_row(plan, summary)
-    params = plan.params
-    with warehouse.transaction(f"audit {params.customer}", {"audit_id": params.audit_id, "customer": params.customer}) as tx:
-        if not plan.request.dry_run:
+    warehouse: Warehouse,
+    plan: AuditPlan,
+    result: AuditResult,
+    verdicts: dict[str, GuardVerdict],
+    failures: dict[str, str] | None = None,
+) -> list[AuditSummary]:
+    """SPEC 4.9 for every audit of the batch, in one transaction: the completed audits'
+    entries, usage links, changes and exceptions, and every audit's runs row. A dry run, a
+    refused or a failed audit writes only its runs row."""
+    summaries = summarise(plan, result, verdicts, failures or {})
+    writing = [a for a, s in zip(plan.audits, summaries, strict=True) if s.state == "completed" and not a.request.dry_run]
+    ids = [a.params.audit_id for a in writing]
+    by_id = pl.col("audit_id").is_in(ids)
+    written = result.written.filter(pl.col("last_audit_id").is_in(ids))
+    scope = scope_nodes(plan, writing)
+    extra = {"audit_ids": [a.params.audit_id for a in plan.audits]}
+    message = f"audit {plan.audits[0].params.customer}" if len(plan.audits) == 1 else f"audit {len(plan.audits)} customers"
+    with warehouse.transaction(message, extra) as tx:
+        if writing:
             before = tx.count("number_inventory")
+            added = sum(s.counts["added"] for s in summaries if s.audit_id in ids)
             # Rewrite changed rows: delete their keys, insert their new state (added keys
             # match nothing). The row count check below proves nothing was lost.
-            tx.delete_keys("number_inventory", result.written.select("number", "hierarchy"))
-            tx.append("number_inventory", result.written)
-            if tx.count("number_inventory") < before + summary.counts["added"]:
-                raise InvariantError(f"audit {params.audit_id} would lose entries; nothing was written")
-            tx.delete("number_usage", *_scope_filter(params))
-            tx.append("number_usage", result.usage_links)
-            tx.append("number_changes", result.changes)
-            tx.append("audit_exceptions", result.exceptions)
-        tx.append("audit_runs", run)
-    return summary
+            tx.delete_keys("number_inventory", written.select("number", "hierarchy"))
+            tx.append("number_inventory", written)
+            if tx.count("number_inventory") < before + added:
+                raise InvariantError("the audits would lose entries; nothing was written")
+            tx.delete_in("number_usage", "hierarchy", scope)
+            tx.append("number_usage", result.usage_links.filter(pl.col("hierarchy").is_in(scope)))
+            tx.append("number_changes", result.changes.filter(by_id))
+            tx.append("audit_exceptions", result.exceptions.filter(by_id))
+        tx.append("audit_runs", pl.concat([_run_row(a, s, plan.started_at) for a, s in zip(plan.audits, summaries, strict=True)]))
+    return summaries
 
 
-def record_failure(warehouse: Warehouse, plan: AuditPlan, message: str, state: str = "failed") -> None:
-    """A failed or refused audit leaves its audit_runs row, and nothing else."""
-    counts = {k: 0 for k in ("added", "updated", "released", "cooled", "unchanged", "exceptions")}
-    summary = AuditSummary(
-        plan.params.audit_id, plan.params.customer, plan.params.mode, plan.params.sites, plan.params.as_of,
-        plan.request.dry_run, state, counts, {}, {}, [], message,
-    )
-    with warehouse.transaction(f"audit {plan.params.customer} {state}", {"audit_id": plan.params.audit_id}) as tx:
-        tx.append("audit_runs", _run_row(plan, summary))
+def summarise(plan: AuditPlan, result: AuditResult, verdicts: dict[str, GuardVerdict], failures: dict[str, str]) -> list[AuditSummary]:
+    """Each audit's state, counts, statuses after the audit, exceptions and top changes."""
+    changes = result.changes.partition_by("audit_id", as_dict=True)
+    exceptions = result.exceptions.partition_by("audit_id", as_dict=True)
+    statuses = result.statuses.partition_by("customer", as_dict=True)
+    unchanged = dict(result.per_customer.select("customer", "unchanged").iter_rows())
+    summaries = []
+    for audit in plan.audits:
+        params = audit.params
+        if params.customer in failures:
+            summaries.append(_failed(audit, failures[params.customer], InvariantError(failures[params.customer])))
+            continue
+        verdict = verdicts[params.customer]
+        mine = changes.get((params.audit_id,), result.changes.clear())
+        found = exceptions.get((params.audit_id,), result.exceptions.clear())
+        kinds = dict(mine["change"].value_counts().iter_rows())
+        counts = {k: int(kinds.get(k, 0)) for k in ("added", "updated", "released", "cooled")}
+        counts.update(unchanged=int(unchanged.get(params.customer, 0)), exceptions=found.height)
+        refused = verdict.refused and not audit.request.dry_run
+        summaries.append(
+            AuditSummary(
+                params.audit_id, params.customer, params.mode, params.sites, params.as_of, audit.request.dry_run,
+                state="refused" if refused else "completed",
+                counts={k: 0 for k in COUNT_KINDS} if refused else counts,
+                statuses=dict(statuses.get((params.customer,), result.statuses.clear()).select("status", "len").sort("status").iter_rows()),
+                exceptions=dict(found["kind"].value_counts().sort("kind").iter_rows()),
+                top_changes=mine.select("number", "hierarchy", "change", "old_status", "new_status", "new_usage").head(10).to_dicts(),
+                message=("dry run; would be refused: " if verdict.refused and audit.request.dry_run else "") + verdict.message(),
+                verdict=verdict,
+            )
+        )
+    return summaries
+
+
+def scope_nodes(plan: AuditPlan, audits: Sequence[CustomerAudit]) -> list[str]:
+    """The nodes whose usage links the audits replace: in site mode the chosen sites, in
+    customer mode the customer and every node below it."""
+    customers = {a.params.customer for a in audits if a.params.mode == "customer"}
+    sites = {site for a in audits if a.params.mode == "site" for site in a.params.sites}
+    owned = [n for n in plan.nodes if any(".".join(n.split(".")[:i]) in customers for i in range(1, n.count(".") + 2))]
+    return sorted(sites.union(owned))
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The stage functions a run calls: these plain ones, or the Prefect flows' tasks."""
+
+    plan: Callable[[Warehouse, Sequence[AuditRequest]], AuditPlan]
+    compute: Callable[[AuditPlan], AuditResult]
+    validate: Callable[[AuditPlan, AuditResult], dict[str, str]]
+    guard: Callable[[AuditPlan, AuditResult], dict[str, GuardVerdict]]
+    write: Callable[[Warehouse, AuditPlan, AuditResult, dict[str, GuardVerdict], dict[str, str]], list[AuditSummary]]
+
+
+def plain_stages() -> Stages:
+    return Stages(plan_audits, compute, validate, judge_release, write_back)
+
+
+def run_audits(warehouse: Warehouse, requests: Sequence[AuditRequest], stages: Stages | None = None) -> list[AuditSummary]:
+    """All stages for a batch. One customer's bad result fails that customer only; an error
+    in computing a batch reruns its customers one by one, so that it fails only the customer
+    that caused it (its runs row says why)."""
+    stages = stages or plain_stages()
+    plan = stages.plan(warehouse, requests)
+    try:
+        result = stages.compute(plan)
+    except Exception as error:  # isolated below, and recorded
+        if len(requests) > 1:
+            return [summary for request in requests for summary in run_audits(warehouse, [request], stages)]
+        return [record_failure(warehouse, plan, f"the audit could not be computed: {error}", error)]
+    failures = stages.validate(plan, result)
+    return stages.write(warehouse, plan, result, stages.guard(plan, result), failures)
 
 
 def run_audit(warehouse: Warehouse, request: AuditRequest) -> AuditSummary:
-    """All stages without Prefect (tests, benchmark)."""
-    plan = plan_audit(warehouse, request)
-    try:
-        result = compute(plan)
-        validate(plan, result)
-        verdict = guard(warehouse, plan, result)
-        return write_back(warehouse, plan, result, verdict)
-    except InvariantError as error:
-        record_failure(warehouse, plan, str(error))
-        raise
+    """One customer's audit; raises AuditGuardRefused, InvariantError or the computation's
+    error when its runs row says refused or failed."""
+    (summary,) = run_audits(warehouse, [request])
+    raise_for_state(summary)
+    return summary
 
 
-def summarise(plan: AuditPlan, result: AuditResult, state: str) -> AuditSummary:
-    kinds = result.changes["change"].value_counts()
-    changes = dict(zip(kinds["change"].to_list(), kinds["count"].to_list(), strict=True))
-    counts = {k: int(changes.get(k, 0)) for k in ("added", "updated", "released", "cooled")}
-    counts["unchanged"] = result.unchanged
-    counts["exceptions"] = result.exceptions.height
-    merged = merged_inventory(plan, result)
-    in_scope = merged.filter(
-        pl.col("hierarchy").is_in(list(plan.params.sites)) if plan.params.mode == "site" else under(pl.col("hierarchy"), plan.params.customer)
-    )
-    statuses = dict(in_scope["status"].value_counts().sort("status").iter_rows())
-    exceptions = dict(result.exceptions["kind"].value_counts().sort("kind").iter_rows())
-    top = result.changes.select("number", "hierarchy", "change", "old_status", "new_status", "new_usage").head(10).to_dicts()
+def raise_for_state(summary: AuditSummary) -> None:
+    if summary.state == "refused" and summary.verdict is not None:
+        raise AuditGuardRefused(summary.message, summary.verdict)
+    if summary.state == "failed":
+        raise summary.error or InvariantError(summary.message)
+
+
+def record_failure(warehouse: Warehouse, plan: AuditPlan, message: str, error: Exception) -> AuditSummary:
+    """A failed audit of one customer leaves its audit_runs row, and nothing else."""
+    (audit,) = plan.audits
+    summary = _failed(audit, message, error)
+    with warehouse.transaction(f"audit {audit.params.customer} failed", {"audit_ids": [audit.params.audit_id]}) as tx:
+        tx.append("audit_runs", _run_row(audit, summary, plan.started_at))
+    return summary
+
+
+def _failed(audit: CustomerAudit, message: str, error: Exception) -> AuditSummary:
+    params = audit.params
     return AuditSummary(
-        plan.params.audit_id, plan.params.customer, plan.params.mode, plan.params.sites, plan.params.as_of,
-        plan.request.dry_run, state, counts, statuses, exceptions, top,
+        params.audit_id, params.customer, params.mode, params.sites, params.as_of, audit.request.dry_run,
+        "failed", {k: 0 for k in COUNT_KINDS}, {}, {}, [], message, None, error,
     )
 
 
-def _run_row(plan: AuditPlan, summary: AuditSummary) -> pl.DataFrame:
+def _audit_of(plan: AuditPlan, customer: str) -> CustomerAudit:
+    return next(a for a in plan.audits if a.params.customer == customer)
+
+
+def _owner(plan: AuditPlan, hierarchy: str | None) -> CustomerAudit | None:
+    if hierarchy is None:
+        return None
+    return next((a for a in plan.audits if hierarchy == a.request.customer or hierarchy.startswith(a.request.customer + ".")), None)
+
+
+def _run_row(audit: CustomerAudit, summary: AuditSummary, started_at: datetime) -> pl.DataFrame:
     return pl.DataFrame(
         [
             {
-                "audit_id": plan.params.audit_id,
-                "customer": plan.params.customer,
-                "mode": plan.params.mode,
-                "sites": ",".join(plan.request.sites) if plan.request.sites else "all",
-                "as_of": plan.params.as_of,
-                "dry_run": plan.request.dry_run,
-                "forced": plan.request.force,
-                "started_at": plan.started_at,
+                "audit_id": audit.params.audit_id,
+                "customer": audit.params.customer,
+                "mode": audit.params.mode,
+                "sites": ",".join(audit.request.sites) if audit.request.sites else "all",
+                "as_of": audit.params.as_of,
+                "dry_run": audit.request.dry_run,
+                "forced": audit.request.force,
+                "started_at": started_at,
                 "finished_at": utc_now(),
                 "state": summary.state,
-                **{k: summary.counts.get(k, 0) for k in ("added", "updated", "released", "cooled", "unchanged", "exceptions")},
+                **{k: summary.counts.get(k, 0) for k in COUNT_KINDS},
                 "message": summary.message,
                 "snapshot_id": None,
             }
         ],
         schema=AUDIT_RUNS,
     )
-
-
-def _scope_filter(params: AuditParams) -> tuple[str, list[Any]]:
-    if params.mode == "site":
-        return f"hierarchy IN ({', '.join('?' for _ in params.sites) or 'NULL'})", list(params.sites)
-    return "(hierarchy = ? OR starts_with(hierarchy, ?))", [params.customer, params.customer + "."]
 
 
 def _customer_node(nodes: pl.DataFrame, path: str) -> dict[str, Any]:
@@ -306,4 +442,3 @@ def _ancestors(path: str) -> list[str]:
 def _some(items: list[str], limit: int = 5) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
-

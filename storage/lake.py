@@ -95,6 +95,18 @@ class Warehouse:
         frame = self.query(f"SELECT * FROM {LAKE}.{table} WHERE {where}", params)
         return frame.select([pl.col(c).cast(t) for c, t in columns.items()])
 
+    def read_in(self, table: str, column: str, values: Sequence[str]) -> pl.DataFrame:
+        """Rows of a known table whose `column` is one of `values` (a join, not a long IN list)."""
+        columns = TABLES[table]
+        self.con.register("_numaudit_values", pl.DataFrame({"value": list(values)}, schema={"value": pl.String()}).to_arrow())
+        try:
+            frame = self.query(
+                f"SELECT t.* FROM {LAKE}.{table} AS t WHERE t.{quote(column)} IN (SELECT value FROM _numaudit_values)"
+            )
+        finally:
+            self.con.unregister("_numaudit_values")
+        return frame.select([pl.col(c).cast(t) for c, t in columns.items()])
+
     def has_table(self, table: str) -> bool:
         found = self.con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
@@ -107,18 +119,20 @@ class Warehouse:
         return int(row[0]) if row and row[0] is not None else 0
 
     def snapshot_of(self, audit_id: str) -> int | None:
-        """The lake snapshot an audit committed (its id is in the commit's extra info)."""
+        """The lake snapshot an audit committed (its id is in the commit's extra info; a batch
+        of audits commits once, listing every id)."""
         row = self.con.execute(
             f"SELECT snapshot_id FROM {LAKE}.snapshots() "
-            "WHERE json_extract_string(commit_extra_info, '$.audit_id') = ?",
-            [audit_id],
+            "WHERE list_contains(json_extract_string(commit_extra_info, '$.audit_ids[*]'), ?) "
+            "OR json_extract_string(commit_extra_info, '$.audit_id') = ?",
+            [audit_id, audit_id],
         ).fetchone()
         return int(row[0]) if row else None
 
     # --- writes ----------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self, message: str, extra: dict[str, str]) -> Iterator[Transaction]:
+    def transaction(self, message: str, extra: dict[str, Any]) -> Iterator[Transaction]:
         """All writes inside commit as one lake snapshot, or none of them do."""
         if self.read_only:
             raise WarehouseError(f"the warehouse at {self.home} is open read-only; nothing was written")
@@ -176,6 +190,16 @@ class Transaction:
 
     def delete(self, table: str, where: str, params: Sequence[Any] | None = None) -> None:
         self.con.execute(f"DELETE FROM {LAKE}.{quote(table)} WHERE {where}", params or [])
+
+    def delete_in(self, table: str, column: str, values: Sequence[str]) -> None:
+        """Delete the rows whose `column` is one of `values`."""
+        if not values:
+            return
+        self.con.register("_numaudit_values", pl.DataFrame({"value": list(values)}, schema={"value": pl.String()}).to_arrow())
+        try:
+            self.con.execute(f"DELETE FROM {LAKE}.{quote(table)} WHERE {quote(column)} IN (SELECT value FROM _numaudit_values)")
+        finally:
+            self.con.unregister("_numaudit_values")
 
     def delete_keys(self, table: str, keys: pl.DataFrame) -> None:
         """Delete the rows whose key columns match a row of `keys` (used to rewrite rows)."""
@@ -235,7 +259,7 @@ def _load_extensions(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"LOAD {name}")
         except duckdb.Error:
             package = import_module(f"duckdb_extension_{name}")
-            file = Path(package.__file__).parent / "extensions" / _DUCKDB_VERSION / f"{name}.duckdb_extension"
+            file = Path(str(package.__file__)).parent / "extensions" / _DUCKDB_VERSION / f"{name}.duckdb_extension"
             con.execute(f"INSTALL '{_sql_string(str(file))}'")
             con.execute(f"LOAD {name}")
 

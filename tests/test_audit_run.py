@@ -3,6 +3,7 @@ dry runs, idempotence and the no-delete invariant."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -159,7 +160,7 @@ def test_an_invariant_break_writes_nothing_but_a_failed_run(loaded: Warehouse, m
     def broken(plan: auditing.AuditPlan) -> AuditResult:
         result = real_compute(plan)
         written = result.written.with_columns(status=pl.lit("Available"), usage=pl.lit("Device"))
-        return AuditResult(written, result.changes, result.usage_links, result.exceptions, result.in_scope, result.unchanged)
+        return dataclasses.replace(result, written=written)
 
     monkeypatch.setattr(auditing, "compute", broken)
     before = {t: loaded.read(t) for t in ("number_inventory", "number_usage", "number_changes")}

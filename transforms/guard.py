@@ -93,10 +93,32 @@ def judge(
     force: bool = False,
 ) -> GuardVerdict:
     """The guard's verdict on an audit's NUMBER_CHANGES (old_status/new_status columns)."""
+    return judge_counts(changes.filter(frees()).height, used_before, max_release_fraction, latest_loads, baseline_loads, force)
+
+
+def frees() -> pl.Expr:
+    """A NUMBER_CHANGES row that frees a used number."""
+    return pl.col("old_status").is_in(USED) & pl.col("new_status").is_in(FREE)
+
+
+def freed_by_audit(changes: pl.DataFrame) -> dict[str, int]:
+    """Per audit_id of NUMBER_CHANGES: entries that go from used to Available or Cooling."""
+    freed = changes.filter(frees())
+    return {str(audit_id): int(n) for audit_id, n in freed.group_by("audit_id").len().iter_rows()}
+
+
+def judge_counts(
+    freed: int,
+    used_before: int,
+    max_release_fraction: float | None,
+    latest_loads: pl.DataFrame,
+    baseline_loads: pl.DataFrame,
+    force: bool = False,
+) -> GuardVerdict:
+    """The guard's verdict on `freed` of `used_before` used numbers."""
     limit = DEFAULT_MAX_RELEASE_FRACTION if max_release_fraction is None else float(max_release_fraction)
-    freed = changes.filter(pl.col("old_status").is_in(USED) & pl.col("new_status").is_in(FREE)).height
     empty, shrunk = source_drops(latest_loads, baseline_loads)
-    return GuardVerdict(freed, int(used_before), limit, force, empty, shrunk)
+    return GuardVerdict(int(freed), int(used_before), limit, force, empty, shrunk)
 
 
 def source_drops(latest: pl.DataFrame, baseline: pl.DataFrame) -> tuple[list[SourceDrop], list[SourceDrop]]:
