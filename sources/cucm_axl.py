@@ -10,7 +10,9 @@ Kinds (a `path` is one response file or a folder of `*.xml` responses, read in s
   listDirectedCallPark, listMeetMe, listVoiceMailPilot. Raw table `raw_cucm_<item>`, e.g.
   `raw_cucm_huntpilot`. listLine does not say which device uses a line, nor whether any
   does: every `Device` line counts as a phone line with no device name (getPhone or the
-  SQL export give the device, and leave out unassigned lines).
+  SQL export give the device, and leave out unassigned lines). Items map to sites by the
+  source's `site_field` (e.g. `routePartitionName`); voicemail pilots have no partition and
+  land at the source's default site.
 
 `parse_axl_response` parses one response body, for files and for a live extractor's pages
 alike; `concat_pages` (sources.jsonfile) joins the pages. Element names are matched on
@@ -137,6 +139,9 @@ class ListOperation:
     number: str  # element holding the number
     device_name: str | None  # element naming the thing, when it has a name
     table: str
+    # Items that never say where they are (no partition, no device pool): they land at the
+    # source's default site, whatever site field the source names.
+    placeless: bool = False
 
 
 LIST_OPERATIONS = {
@@ -152,7 +157,7 @@ LIST_OPERATIONS = {
     "listMeetMeResponse": ListOperation("meetMe", MEET_ME, "pattern", None, "raw_cucm_meetme"),
     # Voicemail pilots carry their number in `dirn`, and have no partition.
     "listVoiceMailPilotResponse": ListOperation(
-        "voiceMailPilot", VOICEMAIL_PILOT, "dirn", None, "raw_cucm_voicemailpilot"
+        "voiceMailPilot", VOICEMAIL_PILOT, "dirn", None, "raw_cucm_voicemailpilot", placeless=True
     ),
 }
 
@@ -180,12 +185,19 @@ def read_cucm_axl_list(config: SourceConfig) -> SourceFrames:
 
 
 def _read_responses(config: SourceConfig, accepted: Collection[str]) -> SourceFrames:
+    """The responses of a file or a folder. Records are numbered across the files, as a live
+    extraction numbers its pages: `source 'x' row 512` names one record of a paged export."""
     extracted_at = datetime.now(UTC).replace(tzinfo=None)
-    files = source_files(require_path(config), "*.xml")
-    return concat_pages(
-        parse_axl_response(read_file_bytes(f), f, config, extracted_at=extracted_at, accepted=accepted)
-        for f in files
-    )
+    pages = []
+    first_record = 1
+    for file in source_files(require_path(config), "*.xml"):
+        page = parse_axl_response(
+            read_file_bytes(file), file, config, extracted_at=extracted_at, first_record=first_record, accepted=accepted
+        )
+        # The first raw table holds one row per record (numplan row, phone, list item).
+        first_record += next(iter(page.raw.values())).height
+        pages.append(page)
+    return concat_pages(pages)
 
 
 def parse_axl_response(
@@ -240,8 +252,9 @@ def parse_sql_response(
         if device_type is None:
             continue
         # Only a device has a device pool: a hunt pilot, call park ... lands at the default
-        # site, unless the source names its own site field.
-        has_site = site_field and (config.site_field or device_type in DEVICE_CLASS_TYPES)
+        # site, whether the source names `devicepool` or not. Another site field (the route
+        # partition) applies to every row.
+        has_site = site_field and (site_field != SQL_DEVICE_POOL or device_type in DEVICE_CLASS_TYPES)
         usages.append(
             {
                 "source_row": number,
@@ -370,7 +383,9 @@ def parse_list_response(
     rows = [flatten_record(item) for item in items]
     numbers = list(range(first_record, first_record + len(rows)))
     site_field = config.site_field
-    if rows and site_field and not any(site_field in row for row in rows):
+    # A misspelt site field would leave every item unmapped: refused, except in a response
+    # whose items cannot have one (the voicemail pilots of a folder of list responses).
+    if rows and site_field and not operation.placeless and not any(site_field in row for row in rows):
         raise SourceError(origin, "the items have no such element (the site field)", column=site_field)
     usages: list[dict[str, Any]] = []
     for number, row in zip(numbers, rows, strict=True):

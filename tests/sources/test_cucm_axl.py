@@ -211,6 +211,18 @@ def test_sql_missing_required_column_is_refused_with_row_and_column(tmp_path: Pa
     assert (error.value.file, error.value.row, error.value.column) == (str(path), 2, "tkpatternusage")
 
 
+def test_sql_device_pool_named_as_site_field_still_applies_to_devices_only() -> None:
+    # The README's example names `site_field = "devicepool"`: patterns have no device, hence no
+    # device pool, and land at the default site as they do when the field is found by itself.
+    rows = [
+        {SQL_NUMBER: "2100", SQL_USAGE: "Hunt Pilot", SQL_PARTITION: "PT_London", SQL_DEVICE: "", SQL_DEVICE_POOL: ""},
+        {SQL_NUMBER: "2101", SQL_USAGE: "Device", SQL_PARTITION: "PT_London", SQL_DEVICE: "SEP1", SQL_DEVICE_POOL: "DP_London"},
+    ]
+    for site_field in (None, "devicepool"):
+        frames = parse_axl_response(sql_response(rows), "page", config(None, site_field=site_field, default_site="Paris"))
+        assert usages(frames, "device_type", "site") == [(HUNT_PILOT, PARIS), (PHONE, LONDON)]
+
+
 def test_sql_configured_site_field_missing_from_the_export_is_refused() -> None:
     with pytest.raises(SourceError) as error:
         read_cucm_axl_sql(config(SQL_SAMPLE, site_field="devicepool"))
@@ -265,6 +277,9 @@ def test_sql_folder_of_responses_is_read_in_sorted_order(tmp_path: Path) -> None
     assert frames.raw["raw_cucm_numplan"]["source_file"].unique(maintain_order=True).to_list() == [
         str(tmp_path / "page-1.xml"), str(tmp_path / "page-2.xml")
     ]
+    # Records are numbered across the pages, as a live extraction numbers them.
+    assert frames.raw["raw_cucm_numplan"]["source_row"].to_list() == list(range(1, 15))
+    assert frames.usages["source_row"].to_list() == list(range(1, 15))
 
 
 def test_readers_are_registered() -> None:
@@ -410,6 +425,8 @@ def test_getphone_folder_reads_every_response(tmp_path: Path) -> None:
     (tmp_path / "SEP000000000029.xml").write_text(text)
     frames = read_cucm_axl_getphone(config(tmp_path))
     assert usages(frames, "device_name", "number") == [("SEP000000000028", "6024641171"), ("SEP000000000029", "6024641172")]
+    assert usages(frames, "source_row") == [(1,), (2,)]
+    assert frames.raw["raw_cucm_phone_line"]["source_row"].to_list() == [1, 2]
     assert frames.raw["raw_cucm_phone"]["source_file"].to_list() == [
         str(tmp_path / "SEP000000000028.xml"), str(tmp_path / "SEP000000000029.xml")
     ]
@@ -485,6 +502,26 @@ def test_list_operations(fixture: str, table: str, expected: list[tuple[Any, ...
     assert set(usages(frames, "site", "site_key", "cluster")) == {(LONDON, "", "CL1")}
     assert list(frames.raw) == [table]
     assert frames.raw[table].height == len(expected)
+
+
+def test_list_site_field_maps_items_and_voicemail_pilots_land_at_the_default_site(tmp_path: Path) -> None:
+    # A folder of list responses with a site field: the pilots' partitions map to sites; a
+    # voicemail pilot has no partition and lands at the default site instead of being refused.
+    for fixture in ("axl_listHuntPilot.variant.response.xml", "axl_listVoiceMailPilot.variant.response.xml"):
+        shutil.copy(FIXTURES / fixture, tmp_path / fixture)
+    source = config(tmp_path, site_field="routePartitionName", site_map={"PT_Internal": "Paris"}, default_site="London")
+    frames = read_cucm_axl_list(source)
+    assert usages(frames, "number", "device_type", "site", "site_key") == [
+        ("+14085551000", HUNT_PILOT, PARIS, "PT_Internal"),
+        ("5100", HUNT_PILOT, None, ""),  # no partition: an unmapped pilot
+        ("+14085559000", VOICEMAIL_PILOT, LONDON, ""),
+    ]
+
+
+def test_list_site_field_no_item_has_is_refused() -> None:
+    with pytest.raises(SourceError) as error:
+        read_cucm_axl_list(config(FIXTURES / "axl_listHuntPilot.variant.response.xml", site_field="devicePoolName"))
+    assert (error.value.column, error.value.reason) == ("devicePoolName", "the items have no such element (the site field)")
 
 
 def test_listline_without_usage_element_counts_as_a_device_line() -> None:
