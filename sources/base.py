@@ -25,13 +25,16 @@ from schemas.tables import (
 )
 from transforms.numbers import normalise_number
 
+# A reason longer than this is cut in its middle: a multi-MB cell quoted in a message would
+# flood the terminal and the logs, while the value's start and the sentence's end say enough.
+MAX_REASON = 500
+
 
 class SourceError(ValueError):
     """Bad input: names the file, and the row and column when known. Nothing gets written."""
 
-    def __init__(
-        self, file: Path | str, message: str, *, row: int | None = None, column: str | None = None
-    ) -> None:
+    def __init__(self, file: Path | str, message: str, *, row: int | None = None, column: str | None = None) -> None:
+        message = shortened(message)
         self.file, self.row, self.column, self.reason = str(file), row, column, message
         where = str(file)
         if row is not None:
@@ -39,6 +42,15 @@ class SourceError(ValueError):
         if column is not None:
             where += f", column '{column}'"
         super().__init__(f"{where}: {message}")
+
+
+def shortened(text: str, limit: int = MAX_REASON) -> str:
+    """`text`, or its start and end with the count of characters left out between them."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    head = limit - tail
+    return f"{text[:head]}…[{len(text) - head - tail} characters left out]…{text[-tail:]}"
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,16 @@ def require_path(config: SourceConfig) -> Path:
     return config.path
 
 
+def files_inside(folder: Path, files: list[Path]) -> list[Path]:
+    """`files` of `folder`, refusing one that is a link to a file outside it: the estate's
+    check that its files sit in its folder looks at the folder, not at what lies in it."""
+    root = folder.resolve()
+    for file in files:
+        if not file.resolve().is_relative_to(root):
+            raise SourceError(file, f"is a link to {file.resolve()}, outside the folder {folder}; refused")
+    return files
+
+
 def read_file_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -89,9 +111,7 @@ def read_file_bytes(path: Path) -> bytes:
         raise SourceError(path, "cannot be read (permission denied)") from error
 
 
-def with_lineage(
-    raw: pl.DataFrame, config: SourceConfig, extracted_at: datetime, first_row: int = 1
-) -> pl.DataFrame:
+def with_lineage(raw: pl.DataFrame, config: SourceConfig, extracted_at: datetime, first_row: int = 1) -> pl.DataFrame:
     """Vendor fields as text, with customer, source, file, extract time and row.
 
     `first_row` is the row number of the first record as a user would find it: 2 for a CSV
@@ -121,9 +141,7 @@ def resolve_site(key: pl.Expr, config: SourceConfig) -> pl.Expr:
         )
     else:
         absolute = (
-            pl.when(key.str.starts_with(config.customer + "."))
-            .then(key)
-            .otherwise(pl.lit(config.customer + ".") + key)
+            pl.when(key.str.starts_with(config.customer + ".")).then(key).otherwise(pl.lit(config.customer + ".") + key)
         )
         mapped = pl.when(key.is_null() | (key == "")).then(None).otherwise(absolute)
     return pl.when(mapped.is_in(list(config.known_nodes))).then(mapped).otherwise(None)
@@ -137,9 +155,7 @@ def _absolute(path: str, customer: str) -> str:
     return path if path == customer or path.startswith(customer + ".") else f"{customer}.{path}"
 
 
-_TEXT_DEFAULTED = [
-    "device_name", "cluster", "partition", "vendor", "number_type", "owner", "e164", "site_key"
-]
+_TEXT_DEFAULTED = ["device_name", "cluster", "partition", "vendor", "number_type", "owner", "e164", "site_key"]
 
 
 def usages_frame(frame: pl.DataFrame, config: SourceConfig) -> pl.DataFrame:
@@ -159,9 +175,7 @@ def usages_frame(frame: pl.DataFrame, config: SourceConfig) -> pl.DataFrame:
         "e164": pl.lit(""),
     }
     return (
-        frame.with_columns(
-            [expr.alias(name) for name, expr in defaults.items() if name not in frame.columns]
-        )
+        frame.with_columns([expr.alias(name) for name, expr in defaults.items() if name not in frame.columns])
         .with_columns(
             pl.col(_TEXT_DEFAULTED).cast(pl.String()).fill_null(""),
             customer=pl.lit(config.customer),

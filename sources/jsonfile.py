@@ -20,7 +20,15 @@ from typing import Any
 
 import polars as pl
 
-from sources.base import SourceConfig, SourceError, SourceFrames, default_site, read_file_bytes, resolve_site
+from sources.base import (
+    SourceConfig,
+    SourceError,
+    SourceFrames,
+    default_site,
+    files_inside,
+    read_file_bytes,
+    resolve_site,
+)
 
 
 def keyed_site(key: pl.Expr, config: SourceConfig) -> pl.Expr:
@@ -68,11 +76,12 @@ def json_page_paths(path: Path) -> list[Path]:
         return [path]
     pages = sorted(
         (p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".json"),
-        key=lambda p: [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", p.name)],
+        # isdecimal, not isdigit: `²` is a digit that int() refuses, and `\d` never captures it.
+        key=lambda p: [int(part) if part.isdecimal() else part.lower() for part in re.split(r"(\d+)", p.name)],
     )
     if not pages:
         raise SourceError(path, "is a folder without any .json page file")
-    return pages
+    return files_inside(path, pages)
 
 
 def object_list(document: Any, key: str, origin: Path | str, *, single_object_allowed: bool = False) -> list[Any]:

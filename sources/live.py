@@ -108,7 +108,9 @@ def fetch_webex_numbers(config: SourceConfig) -> SourceFrames:
         for _ in range(MAX_PAGES):
             params = {**_params(config), "start": start, "max": size}
             body = _request(client, "GET", url, headers=headers, params=params)
-            page = parse_numbers_page(parse_json(body, url), url, config, first_row=start + 1, extracted_at=extracted_at)
+            page = parse_numbers_page(
+                parse_json(body, url), url, config, first_row=start + 1, extracted_at=extracted_at
+            )
             pages.append(page)
             count = page.raw[RAW_NUMBERS].height
             if count < size:
@@ -222,8 +224,8 @@ def _request(
 
 
 def _retry_after(value: str | None, default: float) -> float:
-    if value is None or not value.strip().isdigit():
-        return default  # an HTTP date, or nothing: the usual backoff
+    if value is None or not (value.strip().isascii() and value.strip().isdigit()):
+        return default  # an HTTP date, or nothing (or `²`, a digit float() refuses): the usual backoff
     return min(float(value.strip()), RETRY_AFTER_CAP_SECONDS)
 
 
@@ -283,7 +285,7 @@ def _cupi_total(body: bytes, origin: str) -> int | None:
     text = str(value).strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # str.isdigit() alone accepts `²`, which int() refuses
         raise SourceError(origin, f"the total {text!r} is not a count", column="@total")
     return int(text)
 
@@ -305,8 +307,10 @@ def _basic_auth(config: SourceConfig) -> str:
     block = config.options.get("secret_block")
     if block:
         value = _secret(config, str(block))
-        if isinstance(value, Mapping) and isinstance(value.get("username"), str) and isinstance(
-            value.get("password"), str
+        if (
+            isinstance(value, Mapping)
+            and isinstance(value.get("username"), str)
+            and isinstance(value.get("password"), str)
         ):
             username, password = value["username"], value["password"]
         elif isinstance(value, str) and ":" in value:
@@ -343,7 +347,9 @@ def _secret(config: SourceConfig, name: str) -> Any:
     try:
         return Secret.load(name).get()  # type: ignore[union-attr]
     except Exception as error:  # Prefect raises its own errors for a missing block or an unreachable API
-        raise SourceError(f"source {config.name!r}", f"Prefect Secret block {name!r} cannot be loaded: {error}") from error
+        raise SourceError(
+            f"source {config.name!r}", f"Prefect Secret block {name!r} cannot be loaded: {error}"
+        ) from error
 
 
 def _now() -> datetime:

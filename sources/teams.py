@@ -44,6 +44,7 @@ from sources.base import (
     usages_frame,
     with_lineage,
 )
+from sources.csvfile import parse_csv_text
 from sources.jsonfile import (
     concat_pages,
     find_columns,
@@ -254,8 +255,8 @@ def assignment_frames(
     """Usages and vendor numbers of number assignment records held as text columns."""
     extracted_at = extracted_at or _now()
     frames = SourceFrames(raw={raw_table: with_lineage(raw, config, extracted_at, first_row)})
-    if raw.is_empty():
-        return frames
+    if raw.is_empty() and header_row is None:
+        return frames  # no record names a field; a CSV header is checked even without rows
 
     def refuse(index: int, message: str, column: str | None) -> SourceError:
         where = f" (the record starting at line {record_lines[index]})" if record_lines else ""
@@ -437,6 +438,8 @@ def read_powershell_text(path: Path) -> str:
     """A file PowerShell wrote: UTF-8 (with or without BOM), or UTF-16 with its BOM (what
     Windows PowerShell's `>` and `Out-File` write by default)."""
     data = read_file_bytes(path)
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # its BOM begins like UTF-16's
+        raise SourceError(path, "is UTF-32 text: write it as UTF-8 or UTF-16 (Out-File -Encoding utf8)")
     utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
         text = data.decode("utf-16" if utf16 else "utf-8-sig")
@@ -459,14 +462,7 @@ def parse_export_csv(text: str, origin: Path | str) -> tuple[pl.DataFrame, int]:
         first_row = 3
     if not text.strip():
         raise SourceError(origin, "has no CSV header row", row=first_row - 1)
-    try:
-        frame = pl.read_csv(
-            text.encode("utf-8"), infer_schema=False, empty_string_is_null=False, truncate_ragged_lines=False
-        )
-    except pl.exceptions.PolarsError as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise SourceError(origin, f"is not a well-formed CSV file: {reason}") from error
-    return frame.rename({c: c.strip() for c in frame.columns}), first_row
+    return parse_csv_text(text, origin, header_row=first_row - 1), first_row
 
 
 def _lines(text: str) -> list[str]:

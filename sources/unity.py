@@ -43,9 +43,7 @@ _LEADING_SPACE = b"\xef\xbb\xbf \t\r\n"  # a UTF-8 byte order mark counts as spa
 def read_unity_callhandlers(config: SourceConfig) -> SourceFrames:
     extracted_at = datetime.now(UTC).replace(tzinfo=None)
     files = source_files(require_path(config), "*.json", "*.xml")
-    return concat_pages(
-        parse_callhandlers(read_file_bytes(f), f, config, extracted_at=extracted_at) for f in files
-    )
+    return concat_pages(parse_callhandlers(read_file_bytes(f), f, config, extracted_at=extracted_at) for f in files)
 
 
 def parse_callhandlers(
@@ -59,6 +57,8 @@ def parse_callhandlers(
     """One CUPI call handler list body (a file, or one page of a live extraction)."""
     at = extracted_at or datetime.now(UTC).replace(tzinfo=None)
     start = data.lstrip(_LEADING_SPACE)[:1]
+    if not start:
+        raise SourceError(origin, "is empty: expected a CUPI call handler list (JSON or XML)")
     if start in (b"{", b"["):
         handlers, total = _json_handlers(data, origin, first_record)
     elif start == b"<":
@@ -127,7 +127,8 @@ def _xml_handlers(data: bytes, origin: Origin) -> tuple[list[dict[str, str]], in
 def _total(value: str, origin: Origin, column: str) -> int:
     if not value.strip():
         return 0
-    if not value.strip().isdigit():
+    # ASCII digits only: str.isdigit() also accepts `²`, which int() then refuses.
+    if not (value.strip().isascii() and value.strip().isdigit()):
         raise SourceError(origin, f"the total {value!r} is not a count", column=column)
     return int(value)
 

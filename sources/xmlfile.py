@@ -29,6 +29,7 @@ from sources.base import (
     SourceConfig,
     SourceError,
     default_site,
+    files_inside,
     resolve_site,
     usages_frame,
     with_lineage,
@@ -52,7 +53,7 @@ def source_files(path: Path, *patterns: str) -> list[Path]:
         files = sorted({p for pattern in patterns for p in path.glob(pattern) if p.is_file()})
         if not files:
             raise SourceError(path, f"the folder holds no {' or '.join(patterns)} files")
-        return files
+        return files_inside(path, files)
     if not path.exists():
         raise SourceError(path, "file not found")
     return [path]
@@ -66,9 +67,7 @@ def parse_xml(data: bytes, origin: Origin) -> Element:
     if not data.strip():
         raise SourceError(origin, "is empty: expected an XML document")
     try:
-        root: Element = SafeElementTree.fromstring(
-            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
+        root: Element = SafeElementTree.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except defusedxml.DefusedXmlException as error:
         raise SourceError(
             origin,
@@ -78,9 +77,7 @@ def parse_xml(data: bytes, origin: Origin) -> Element:
     except ElementTree.ParseError as error:
         line, column = error.position
         reason = str(error).split(":")[0]
-        raise SourceError(
-            origin, f"is not well-formed XML at line {line}, column {column + 1}: {reason}"
-        ) from error
+        raise SourceError(origin, f"is not well-formed XML at line {line}, column {column + 1}: {reason}") from error
     _check_depth(root, origin)
     return root
 
@@ -166,9 +163,7 @@ def _flatten_into(fields: dict[str, str], element: Element, prefix: str, lists: 
         nested = len(item) > 0 and local_name(item.tag) not in lists and not _repeats(item)
         if not nested:
             fields[key] = (
-                "".join(ElementTree.tostring(c, encoding="unicode").strip() for c in item)
-                if len(item)
-                else text(item)
+                "".join(ElementTree.tostring(c, encoding="unicode").strip() for c in item) if len(item) else text(item)
             )
         for attribute, value in item.attrib.items():
             fields[_unique(fields, f"{key}.{local_name(attribute)}")] = value

@@ -3,6 +3,7 @@ warehouse is read-only or the disk is full."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import stat
@@ -66,7 +67,11 @@ def loaded_home(tmp_path: Path, estate: Path) -> Path:
 def killed_audit(home: Path, point: str, n: int = 0) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "tests.kill_audit", str(home), ACME, AS_OF.isoformat(), point, str(n)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == -signal.SIGKILL, f"the audit was not killed at {point}: {done.returncode}\n{done.stderr}"
 
@@ -137,23 +142,60 @@ def test_a_warehouse_opened_read_only_refuses_the_write(loaded_home: Path) -> No
         assert same(state(lake), before)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="as root, chmod does not stop writes")
+# Linux capability numbers and prctl's "drop from the bounding set" (linux/capability.h, prctl.h).
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, PR_CAPBSET_DROP = 1, 2, 24
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded before any fork: the child only calls into it
+
+
+def _without_file_override() -> None:
+    """subprocess preexec_fn: take from root the capabilities that let it write whatever the
+    file modes say. Dropped from the bounding set, they are gone once the child execs (root's
+    capabilities after exec are its bounding set), so chmod binds it like any user. Switching
+    to an unprivileged uid would too, but here that user could not run the interpreter, which
+    lives in root's home; a read-only bind mount would need CAP_SYS_ADMIN."""
+    for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if _LIBC.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def files(home: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the warehouse folder with its size and modification time."""
+    return {str(p.relative_to(home)): (p.stat().st_size, p.stat().st_mtime_ns) for p in home.rglob("*") if p.is_file()}
+
+
 def test_a_read_only_folder_refuses_the_write(loaded_home: Path) -> None:
-    with Warehouse(loaded_home) as lake:
-        before = state(lake)
+    # Read-only opens: a writable one commits a snapshot of its own (it re-creates the views).
+    with Warehouse(loaded_home, read_only=True) as lake:
+        before, snapshot = state(lake), lake.latest_snapshot()
     paths = [loaded_home, *loaded_home.rglob("*")]
     modes = {p: p.stat().st_mode for p in paths}
     try:
         for p in paths:
             p.chmod(modes[p] & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-        if os.access(loaded_home / "catalog.sqlite", os.W_OK):
-            pytest.skip("chmod does not stop this user's writes")
-        with pytest.raises(WarehouseError) as caught, Warehouse(loaded_home) as lake:
-            run_audit(lake, AuditRequest(ACME, as_of=AS_OF))
-        assert str(loaded_home) in str(caught.value)
-        assert "nothing was written" in str(caught.value) or "cannot open" in str(caught.value)
+        on_disk = files(loaded_home)
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "tests.audit_once", str(loaded_home), ACME, AS_OF.isoformat()],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+                preexec_fn=_without_file_override if os.geteuid() == 0 else None,
+            )
+        except subprocess.SubprocessError as error:  # the preexec_fn failed: no CAP_SETPCAP to drop with
+            pytest.skip(
+                f"as root without CAP_SETPCAP the writer keeps CAP_DAC_OVERRIDE, so chmod cannot stop it: {error}"
+            )
+        if done.returncode == 4:
+            pytest.skip("this user writes the catalog despite its read-only mode (chmod cannot stop it)")
+        assert done.returncode == 3, f"the audit did not fail with a WarehouseError: {done.returncode}\n{done.stderr}"
+        message = done.stderr
+        assert str(loaded_home) in message
+        assert "nothing was written" in message or "cannot open" in message, message
+        assert files(loaded_home) == on_disk, "the refused write left files behind or changed them"
     finally:
         for p in paths:
             p.chmod(modes[p])
-    with Warehouse(loaded_home) as lake:
-        assert same(state(lake), before)
+    with Warehouse(loaded_home, read_only=True) as lake:
+        assert same(state(lake), before) and lake.latest_snapshot() == snapshot

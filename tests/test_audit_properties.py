@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests.factories import AS_OF, CUSTOMER, e164_links, entries, inputs, merged, params, usages, vendor_numbers
 from transforms.audit import AuditParams, AuditResult, audit
-from transforms.numbers import normalise_number
+from transforms.numbers import MAX_DIGITS, normalise_number
 from transforms.usage_types import DEVICE_TYPES, UTILITY_USAGES
 
 RESELLER = "sys.prov"
@@ -279,3 +279,10 @@ def test_normalisation_is_idempotent_and_yields_numbers(values: list[str | None]
     for value in once.drop_nulls():
         assert value.lstrip("+").isascii() and value.lstrip("+").isdigit() and value.count("+") <= 1, value
         assert "+" not in value[1:], value
+
+
+def test_normalisation_refuses_absurdly_long_digit_strings() -> None:
+    values = pl.Series("raw", ["1" * MAX_DIGITS, "+" + "4" * MAX_DIGITS, "1" * (MAX_DIGITS + 1), "9" * 5_000_000])
+    assert pl.select(normalise_number(pl.lit(values))).to_series().to_list() == [
+        "1" * MAX_DIGITS, "+" + "4" * MAX_DIGITS, None, None,
+    ]

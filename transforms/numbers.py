@@ -6,7 +6,9 @@ import polars as pl
 
 # Separators administrators and platforms put inside numbers; removed before the check.
 _SEPARATORS = r"[\s\-\.\(\)\[\]]"
-_VALID = r"^\+?[0-9]+$"
+# E.164 allows 15 digits; internal numbers are shorter. Anything far longer is a bad value.
+MAX_DIGITS = 32
+_VALID = rf"^\+?[0-9]{{1,{MAX_DIGITS}}}$"
 
 
 def normalise_number(raw: pl.Expr) -> pl.Expr:

@@ -243,6 +243,12 @@ def test_cupi_page_short_of_the_total_fails(server: Server) -> None:
     assert len(server.requests) == 2
 
 
+def test_cupi_total_that_is_no_count_is_refused(server: Server) -> None:
+    server.routes["/vmrest/handlers/callhandlers"] = lambda request: json_reply({"@total": "²", "Callhandler": []})
+    with pytest.raises(SourceError, match="the total '²' is not a count"):
+        live.fetch_cupi_callhandlers(config("unity_cupi_live", server.url, page_size=1))
+
+
 def test_axl_posts_the_numbers_query(server: Server) -> None:
     server.routes["/axl/"] = lambda request: (200, {"Content-Type": "text/xml"}, AXL.read_bytes())
     frames = live.fetch_axl_sql(config("cucm_axl_sql_live", server.url, axl_version="14.0"))
@@ -275,6 +281,14 @@ def test_429_honours_retry_after(server: Server, sleeps: list[float]) -> None:
     live.fetch_graph_number_assignments(config("teams_graph_live", f"{server.url}/v1.0"))
     assert len(server.requests) == 3
     assert sleeps == [0.0, live.RETRY_AFTER_CAP_SECONDS]
+
+
+def test_retry_after_of_superscript_digits_is_the_usual_backoff(server: Server, sleeps: list[float]) -> None:
+    # `²` is a digit to str.isdigit() and no number to float(): it must not crash the extraction.
+    replies = iter([(429, {"Retry-After": "²"}, b""), json_reply({"value": []})])
+    server.routes[GRAPH_PATH] = lambda request: next(replies)
+    live.fetch_graph_number_assignments(config("teams_graph_live", f"{server.url}/v1.0"))
+    assert sleeps == [live.BACKOFF_SECONDS]
 
 
 def test_persistent_500_fails_naming_url_and_status(server: Server, sleeps: list[float]) -> None:
