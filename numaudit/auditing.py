@@ -23,7 +23,7 @@ import polars as pl
 from numaudit.ids import new_id, utc_now
 from schemas.models import InvariantError, InventoryModel, violations
 from schemas.tables import AUDIT_RUNS
-from storage.lake import Warehouse
+from storage.lake import Warehouse, tree_nodes
 from transforms.audit import AuditInputs, AuditParams, AuditResult, audit_batch, under
 from transforms.guard import GuardVerdict, freed_by_audit, judge_counts, latest_and_baseline
 
@@ -138,7 +138,7 @@ def plan_audits(warehouse: Warehouse, requests: Sequence[AuditRequest], *, now: 
         audits.append(CustomerAudit(request, params, setting, customer_loads, last_audits.get(request.customer)))
     if len({a.params.as_of for a in audits}) > 1:
         raise AuditRefused("the audits of one batch share as_of")
-    tree = tree_nodes(nodes, customers)
+    tree = tree_nodes(nodes["path"].to_list(), customers)
     entries = warehouse.read_in("number_inventory", "hierarchy", tree)
     inputs = AuditInputs(
         entries=entries.lazy(),
@@ -168,18 +168,6 @@ def check_request(nodes: pl.DataFrame, request: AuditRequest, loaded: set[str]) 
             f"no source has been loaded for customer {request.customer}: run `numaudit load ESTATE.toml` first"
         )
     return sites
-
-
-def tree_nodes(nodes: pl.DataFrame, customers: Sequence[str]) -> list[str]:
-    """Every node an entry relevant to these customers can sit at: each customer, the nodes
-    below it, and its ancestors (one entry per root-to-leaf path spans them all)."""
-    wanted = set(customers)
-    ancestors = {".".join(parts[:i]) for c in customers for parts in [c.split(".")] for i in range(1, len(parts))}
-    depths = {c.count(".") + 1 for c in customers}
-    below = nodes.filter(
-        pl.any_horizontal(pl.col("path").str.split(".").list.head(d).list.join(".").is_in(sorted(wanted)) for d in depths)
-    )["path"].to_list()
-    return sorted(set(below) | ancestors | wanted)
 
 
 def compute(plan: AuditPlan) -> AuditResult:

@@ -1,17 +1,18 @@
-"""`numaudit`: load an estate, audit a customer, query the warehouse."""
+"""`numaudit`: load estates, audit a customer or the whole night, query the warehouse."""
 
 from __future__ import annotations
 
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from numaudit.auditing import AuditRefused, AuditSummary
+from numaudit.nightly import DEFAULT_BATCH_ROWS
 from schemas.models import InvariantError
 from sources.base import SourceError
 from storage.lake import Warehouse, WarehouseError
@@ -42,14 +43,13 @@ def load(
 ) -> None:
     """Load customers' estates: hierarchy, settings, existing inventory and sources.
 
-    Each estate is read and checked completely first; a bad file, row or column refuses it
-    and nothing of it is written.
+    Every estate is read and checked completely first, then all are written in one
+    transaction; a bad file, row or column refuses the load and nothing is written.
     """
-    from numaudit.estate import load_estate
+    from numaudit.estate import load_estates
 
     with _errors(), Warehouse(warehouse) as lake:
-        for estate in estates:
-            report = load_estate(lake, estate)
+        for estate, report in zip(estates, load_estates(lake, estates), strict=True):
             out.print(
                 f"[green]loaded[/] {estate} → {report.customer}: {report.nodes} nodes, "
                 f"{report.entries_added} inventory entries imported"
@@ -92,6 +92,39 @@ def audit(
 
 
 @app.command()
+def nightly(
+    as_of: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Audit date (YYYY-MM-DD); today by default.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute everything, write only the audit_runs rows.")] = False,
+    batch_rows: Annotated[int, typer.Option(help="Staged rows audited in one pass and one commit (bounds memory).")] = DEFAULT_BATCH_ROWS,
+    warehouse: WarehouseOption = DEFAULT_HOME,
+) -> None:
+    """Audit every customer with number management enabled (a Prefect flow run).
+
+    Customers whose Site-Location-Code dial plan allows only site mode are audited in site
+    mode. One customer's failure or refusal does not stop the others; the command exits 1
+    when any customer's audit failed or was refused.
+    """
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.audit import nightly_flow
+
+    with _errors():
+        summaries = nightly_flow(as_of=as_of.date() if as_of else None, dry_run=dry_run, warehouse=str(warehouse), batch_rows=batch_rows)
+        table = Table(title=f"nightly audit: {len(summaries)} customers")
+        for column in ("customer", "mode", "state", "added", "updated", "released", "cooled", "unchanged", "exceptions"):
+            table.add_column(column)
+        for summary in summaries:
+            counts = [str(summary.counts.get(k, 0)) for k in ("added", "updated", "released", "cooled", "unchanged", "exceptions")]
+            table.add_row(summary.customer, summary.mode, summary.state, *counts)
+        out.print(table)
+        for summary in summaries:
+            if summary.state != "completed":
+                err.print(f"[red]{summary.state}:[/] {summary.customer}: {summary.message}")
+    if any(s.state != "completed" for s in summaries):
+        raise typer.Exit(1)
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="A read-only SQL query over the warehouse's tables and views.")],
     limit: Annotated[int, typer.Option(help="Rows to print at most.")] = 100,
@@ -114,6 +147,41 @@ def sql(
 
 
 @app.command()
+def export(
+    name: Annotated[str, typer.Argument(help="Table or view to export: number_inventory, free_numbers, …")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write; replaced if it exists.")],
+    customer: Annotated[str | None, typer.Option(help="Only this customer's rows (its hierarchy path).")] = None,
+    warehouse: WarehouseOption = DEFAULT_HOME,
+) -> None:
+    """Export a table or view as a CSV file for spreadsheets (UTF-8 with BOM, CRLF line ends).
+
+    Cells a spreadsheet would run as formulas get a leading ' and so stay text (CSV injection).
+
+    Those are cells starting with =, +, -, @, a tab or a carriage return, or with =, +, -, @ after spaces.
+
+    Plain numbers (+ or -, digits, at most one decimal point) are kept: +442071234567 keeps its +.
+
+    Column names are treated the same way.
+    """
+    from numaudit.export import ExportError, export_csv
+
+    with _errors(), Warehouse(warehouse, read_only=True) as lake:
+        try:
+            report = export_csv(lake, name, output, customer)
+        except ExportError as error:
+            err.print(f"[red]error:[/] {error}")
+            raise typer.Exit(1) from error
+        out.print(
+            f"exported {report.rows} row(s) of {report.name} to {report.output}"
+            + (
+                f"; {report.neutralised} cell(s) that a spreadsheet would run as formulas start with '"
+                if report.neutralised
+                else ""
+            )
+        )
+
+
+@app.command()
 def demo(
     folder: Annotated[Path, typer.Argument(help="Where to write the demo estate; its warehouse goes in FOLDER/warehouse.")] = Path("demo"),
 ) -> None:
@@ -121,29 +189,26 @@ def demo(
     import shutil
 
     from numaudit.demo import generate_demo
-    from numaudit.estate import load_estate
+    from numaudit.estate import load_estates
 
     home = folder / "warehouse"
     if home.exists():
         shutil.rmtree(home)  # the demo starts from an empty warehouse every time
     estates = generate_demo(folder)
     out.print(f"[bold]demo estate[/] written to {folder}/ ({len(estates)} customers)")
-    customers = []
     with _errors(), Warehouse(home) as lake:
-        for estate in estates:
-            report = load_estate(lake, estate)
-            customers.append(report.customer)
-            out.print(f"[green]loaded[/] {estate}: {report.nodes} nodes, {report.entries_added} entries, sources " + ", ".join(report.sources))
-        slc = set(lake.query("SELECT path FROM hierarchy WHERE slc_dial_plan")["path"].to_list())
+        reports = load_estates(lake, estates)
+    customers = [report.customer for report in reports]
+    for estate, report in zip(estates, reports, strict=True):
+        out.print(f"[green]loaded[/] {estate}: {report.nodes} nodes, {report.entries_added} entries, sources " + ", ".join(report.sources))
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows.audit import audit_flow
+    from flows.audit import nightly_flow
 
     with _errors():
-        for customer in customers:
-            # A Site-Location-Code dial plan allows site mode only (SPEC 4.1).
-            mode = "site" if any(p == customer or p.startswith(customer + ".") for p in slc) else "customer"
-            print_summary(audit_flow(customer=customer, mode=mode, warehouse=str(home)), home)
+        # The nightly job picks site mode where a Site-Location-Code dial plan allows no other.
+        for summary in nightly_flow(warehouse=str(home)):
+            print_summary(summary, home)
     out.print(
         f"\n[bold]Try it:[/]\n"
         f"  numaudit sql \"SELECT * FROM utilisation ORDER BY used_percent DESC\" --warehouse {home}\n"
@@ -188,7 +253,7 @@ class _errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> Literal[False]:
         if isinstance(error, AuditRefused):
             err.print(f"[red]refused:[/] {error}")
             raise typer.Exit(2)

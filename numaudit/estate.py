@@ -4,8 +4,11 @@ transaction. Bad input is refused with the file, row and column, and nothing is 
 from __future__ import annotations
 
 import tomllib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +17,12 @@ import polars as pl
 
 from numaudit.ids import new_id, utc_now
 from schemas.models import HierarchyModel, InventoryModel, SettingsModel, StagedUsageModel, violations
-from schemas.tables import ADMIN_FIELDS, NUMBER_INVENTORY, SETTINGS, SOURCE_LOADS
+from schemas.tables import ADMIN_FIELDS, NUMBER_INVENTORY, SETTINGS, SOURCE_LOADS, TABLES, empty
 from sources.base import SourceConfig, SourceError, SourceFrames
 from sources.csvfile import FIRST_DATA_ROW, parse_bool_column, parse_date_column, read_text_csv
 from sources.live import LIVE_KINDS
 from sources.registry import READERS
-from storage.lake import Warehouse, tree_filter
+from storage.lake import Warehouse, tree_nodes
 from transforms.audit import change_log_for_import
 from transforms.numbers import normalise_number
 
@@ -59,19 +62,45 @@ class LoadReport:
     sources: dict[str, dict[str, int]]
 
 
-def read_estate(file: Path, known_nodes: frozenset[str] = frozenset()) -> Estate:
+class Checks:
+    """Schema checks of what estate files hold, run now or, when many estates load at once,
+    deferred and run once per model over all of them (a pandera call costs mostly per call).
+    A deferred check that fails reruns each file's own check, which names file, row and
+    column; rows the files share (a provider node in every hierarchy) fail only together."""
+
+    def __init__(self, deferred: bool = False) -> None:
+        self.deferred = deferred
+        self.pending: dict[type[pa.DataFrameModel], list[tuple[pl.DataFrame, Callable[[], None]]]] = defaultdict(list)
+
+    def check(self, model: type[pa.DataFrameModel], frame: pl.DataFrame, refuse: Callable[[], None]) -> None:
+        """`refuse` checks `frame` alone against `model` and raises the file's SourceError."""
+        if self.deferred:
+            self.pending[model].append((frame, refuse))
+        else:
+            refuse()
+
+    def run(self) -> None:
+        for model, parts in self.pending.items():
+            if violations(model, pl.concat([frame for frame, _ in parts])):
+                for _, refuse in parts:
+                    refuse()
+        self.pending.clear()
+
+
+def read_estate(file: Path, known_nodes: frozenset[str] = frozenset(), checks: Checks | None = None) -> Estate:
     """Parse and check an estate file and the hierarchy, settings and inventory it names."""
+    checks = checks or Checks()
     document = _read_toml(file)
     folder = file.resolve().parent
     customer = _required_text(document, "customer", file)
     hierarchy_file = _inside(folder, _required_text(document, "hierarchy", file), file, "hierarchy")
-    hierarchy = read_hierarchy(hierarchy_file, customer)
+    hierarchy = read_hierarchy(hierarchy_file, customer, checks)
     nodes = known_nodes | frozenset(hierarchy["path"].to_list())
-    settings = read_settings(document.get("settings", {}), customer, file)
+    settings = read_settings(document.get("settings", {}), customer, file, checks)
     inventory, inventory_file = None, None
     if "inventory" in document:
         inventory_file = _inside(folder, _required_text(document, "inventory", file), file, "inventory")
-        inventory = read_inventory(inventory_file, customer, nodes)
+        inventory = read_inventory(inventory_file, customer, nodes, checks)
     unknown = set(document) - {"customer", "hierarchy", "inventory", "settings", "sources"}
     if unknown:
         raise SourceError(file, f"unknown key(s) {', '.join(sorted(unknown))}")
@@ -83,7 +112,7 @@ def read_estate(file: Path, known_nodes: frozenset[str] = frozenset()) -> Estate
     return Estate(file, customer, hierarchy, settings, inventory, inventory_file, sources)
 
 
-def read_hierarchy(file: Path, customer: str) -> pl.DataFrame:
+def read_hierarchy(file: Path, customer: str, checks: Checks | None = None) -> pl.DataFrame:
     frame = read_text_csv(file, HIERARCHY_COLUMNS)
     flags = {c: parse_bool_column(frame, c, file, default=False) for c in ("number_management", "slc_dial_plan", "hybrid")}
     hierarchy = frame.select(
@@ -92,7 +121,8 @@ def read_hierarchy(file: Path, customer: str) -> pl.DataFrame:
         parent=pl.when(pl.col("path").str.contains(r"\.")).then(pl.col("path").str.strip_chars().str.replace(r"\.[^.]+$", "")),
         **flags,
     )
-    _refuse_violations(HierarchyModel, hierarchy, file)
+    _refuse_repeats(hierarchy, ["path"], file)
+    (checks or Checks()).check(HierarchyModel, hierarchy, partial(_refuse_violations, HierarchyModel, hierarchy, file))
     paths = set(hierarchy["path"].to_list())
     orphans = hierarchy.with_row_index("_i").filter(pl.col("parent").is_not_null() & ~pl.col("parent").is_in(list(paths)))
     if not orphans.is_empty():
@@ -105,7 +135,7 @@ def read_hierarchy(file: Path, customer: str) -> pl.DataFrame:
     return hierarchy
 
 
-def read_settings(values: dict[str, Any], customer: str, file: Path) -> pl.DataFrame:
+def read_settings(values: dict[str, Any], customer: str, file: Path, checks: Checks | None = None) -> pl.DataFrame:
     if not isinstance(values, dict):
         raise SourceError(file, "[settings] must be a table")
     unknown = set(values) - set(SETTING_DEFAULTS)
@@ -116,14 +146,21 @@ def read_settings(values: dict[str, Any], customer: str, file: Path) -> pl.DataF
         value = merged[key]
         if type(value) is not type(default) and not (isinstance(default, float) and type(value) is int):
             raise SourceError(file, f"setting {key} = {value!r} must be a {type(default).__name__}")
+        # TOML integers are unbounded; the column holds 32 bits (the checks below say the range).
+        if type(value) is int and SETTINGS[key] == pl.Int32() and not -(2**31) <= value < 2**31:
+            raise SourceError(file, f"setting {key} = {value!r} is out of range")
     settings = pl.DataFrame([{"customer": customer, **merged}], schema=SETTINGS)
-    found = violations(SettingsModel, settings)
-    if found:
-        raise SourceError(file, f"setting {found[0].column} = {found[0].value!r} fails {found[0].check}")
+
+    def refuse() -> None:
+        found = violations(SettingsModel, settings)
+        if found:
+            raise SourceError(file, f"setting {found[0].column} = {found[0].value!r} fails {found[0].check}")
+
+    (checks or Checks()).check(SettingsModel, settings, refuse)
     return settings
 
 
-def read_inventory(file: Path, customer: str, nodes: frozenset[str]) -> pl.DataFrame:
+def read_inventory(file: Path, customer: str, nodes: frozenset[str], checks: Checks | None = None) -> pl.DataFrame:
     """The existing inventory to import (SPEC 2 columns), checked against every invariant."""
     frame = read_text_csv(file, INVENTORY_REQUIRED)
     unknown = [c for c in frame.columns if c not in INVENTORY_REQUIRED + INVENTORY_OPTIONAL]
@@ -151,60 +188,102 @@ def read_inventory(file: Path, customer: str, nodes: frozenset[str]) -> pl.DataF
         updated_at=pl.lit(None, pl.Datetime("us")),
         last_audit_id=pl.lit(""),
     ).select(list(NUMBER_INVENTORY))
-    _refuse_violations(InventoryModel, inventory.with_columns(created_at=pl.lit(datetime(2000, 1, 1)), updated_at=pl.lit(datetime(2000, 1, 1))), file)
+    _refuse_repeats(inventory, ["number", "hierarchy"], file)
+    stamped = inventory.with_columns(created_at=pl.lit(datetime(2000, 1, 1)), updated_at=pl.lit(datetime(2000, 1, 1)))
+    (checks or Checks()).check(InventoryModel, stamped, partial(_refuse_violations, InventoryModel, stamped, file))
     return inventory
 
 
-def read_sources(estate: Estate) -> dict[str, SourceFrames]:
+def read_sources(estate: Estate, checks: Checks | None = None) -> dict[str, SourceFrames]:
     frames = {}
     for config in estate.sources:
         frames[config.name] = READERS[config.kind](config)
-        found = violations(StagedUsageModel, frames[config.name].usages)
-        if found:
-            first = found[0]
-            row = None if first.row is None else int(frames[config.name].usages["source_row"][first.row])
-            raise SourceError(config.path or config.name, f"{first.column} {first.value!r} fails {first.check}", row=row, column=first.column)
+        usages = frames[config.name].usages
+        (checks or Checks()).check(StagedUsageModel, usages, partial(_refuse_usage_violations, usages, config))
     return frames
+
+
+def _refuse_usage_violations(usages: pl.DataFrame, config: SourceConfig) -> None:
+    found = violations(StagedUsageModel, usages)
+    if found:
+        first = found[0]
+        row = None if first.row is None else int(usages["source_row"][first.row])
+        raise SourceError(config.path or config.name, f"{first.column} {first.value!r} fails {first.check}", row=row, column=first.column)
 
 
 def load_estate(warehouse: Warehouse, file: Path) -> LoadReport:
     """Read everything, check everything, then write it all in one transaction."""
+    (report,) = load_estates(warehouse, [file])
+    return report
+
+
+def load_estates(warehouse: Warehouse, files: Sequence[Path]) -> list[LoadReport]:
+    """Load many customers' estates as one: every file is read and checked first (a bad one
+    refuses the whole load, naming file, row and column), then all is written in one
+    transaction, table by table."""
+    checks = Checks(deferred=len(files) > 1)
     known = frozenset(warehouse.read("hierarchy")["path"].to_list())
-    estate = read_estate(file, known)
-    frames = read_sources(estate)
+    estates: list[Estate] = []
+    for file in files:
+        estate = read_estate(file, known, checks)
+        if any(e.customer == estate.customer for e in estates):
+            raise SourceError(file, f"customer {estate.customer} is already loaded from another file of this load")
+        estates.append(estate)
+        known = known | frozenset(estate.hierarchy["path"].to_list())
+    sources = [read_sources(estate, checks) for estate in estates]
+    checks.run()
     load_id = new_id("L")
     now = utc_now()
-    existing = warehouse.read("number_inventory", *tree_filter(estate.customer))
-    imported = _new_entries(estate, existing, now, load_id)
-    with warehouse.transaction(f"load {estate.customer}", {"load_id": load_id, "customer": estate.customer}) as tx:
-        tx.delete_keys("hierarchy", estate.hierarchy.select("path"))
-        tx.append("hierarchy", estate.hierarchy)
-        tx.delete("settings", "customer = ?", [estate.customer])
-        tx.append("settings", estate.settings)
-        tx.append("number_inventory", imported)
-        tx.append("number_changes", change_log_for_import(imported, load_id, now))
-        # The estate lists all of the customer's sources: a source dropped from it must not
-        # keep numbers in use, so the customer's staged rows are replaced as a whole.
-        for table in ("staged_usages", "staged_vendor_numbers", "staged_e164"):
-            tx.delete(table, "customer = ?", [estate.customer])
-        loads = []
-        for config in estate.sources:
-            source = frames[config.name]
-            for table, raw in source.raw.items():
-                tx.replace_raw(table, raw, estate.customer, config.name)
-            tx.append("staged_usages", source.usages)
-            tx.append("staged_vendor_numbers", source.vendor_numbers)
-            tx.append("staged_e164", source.e164)
-            loads.append(_load_row(load_id, estate.customer, config, source, now))
+    customers = [e.customer for e in estates]
+    existing = warehouse.read_in("number_inventory", "hierarchy", tree_nodes(sorted(known), customers))
+    imported = [_new_entries(estate, existing, now, load_id) for estate in estates]
+    loads = [
+        _load_row(load_id, estate.customer, config, frames[config.name], now)
+        for estate, frames in zip(estates, sources, strict=True)
+        for config in estate.sources
+    ]
+    # Estates share their upper nodes; as with loads one after another, the last file wins.
+    hierarchy = pl.concat([e.hierarchy for e in estates]).unique("path", keep="last", maintain_order=True)
+    added = pl.concat(imported)
+    extra = {"load_id": load_id, "customers": customers}
+    with warehouse.transaction(f"load {customers[0] if len(customers) == 1 else f'{len(customers)} customers'}", extra) as tx:
+        tx.delete_in("hierarchy", "path", hierarchy["path"].to_list())
+        tx.append("hierarchy", hierarchy)
+        tx.delete_in("settings", "customer", customers)
+        tx.append("settings", pl.concat([e.settings for e in estates]))
+        tx.append("number_inventory", added)
+        tx.append("number_changes", change_log_for_import(added, load_id, now))
+        # An estate lists all of its customer's sources: a source dropped from it must not
+        # keep numbers in use, so the customers' staged rows are replaced as a whole.
+        for table, part in (("staged_usages", "usages"), ("staged_vendor_numbers", "vendor_numbers"), ("staged_e164", "e164")):
+            tx.delete_in(table, "customer", customers)
+            tx.append(table, pl.concat([empty(TABLES[table]), *(getattr(f, part) for frames in sources for f in frames.values())]))
+        raw: dict[str, list[pl.DataFrame]] = defaultdict(list)
+        raw_sources: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for estate, frames in zip(estates, sources, strict=True):
+            for name, source in frames.items():
+                for table, frame in source.raw.items():
+                    raw[table].append(frame)
+                    raw_sources[table].append((estate.customer, name))
+        for table, parts in raw.items():
+            replaced = pl.DataFrame(raw_sources[table], schema={"customer": pl.String(), "source": pl.String()}, orient="row")
+            tx.replace_raw(table, pl.concat(parts, how="diagonal"), replaced)
         tx.append("source_loads", pl.DataFrame(loads, schema=SOURCE_LOADS))
-    return LoadReport(
-        load_id=load_id,
-        customer=estate.customer,
-        nodes=estate.hierarchy.height,
-        entries_added=imported.height,
-        entries_kept=0 if estate.inventory is None else estate.inventory.height - imported.height,
-        sources={row["source"]: {"usages": row["usage_rows"], "vendor_numbers": row["vendor_number_rows"], "e164": row["e164_rows"], "raw": row["raw_rows"]} for row in loads},
-    )
+    return [
+        LoadReport(
+            load_id=load_id,
+            customer=estate.customer,
+            nodes=estate.hierarchy.height,
+            entries_added=new.height,
+            entries_kept=0 if estate.inventory is None else estate.inventory.height - new.height,
+            sources={
+                row["source"]: {"usages": row["usage_rows"], "vendor_numbers": row["vendor_number_rows"], "e164": row["e164_rows"], "raw": row["raw_rows"]}
+                for row in loads
+                if row["customer"] == estate.customer
+            },
+        )
+        for estate, new in zip(estates, imported, strict=True)
+    ]
 
 
 def _new_entries(estate: Estate, existing: pl.DataFrame, now: datetime, load_id: str) -> pl.DataFrame:
@@ -217,10 +296,13 @@ def _new_entries(estate: Estate, existing: pl.DataFrame, now: datetime, load_id:
         .join(existing.select("number", "hierarchy"), on=["number", "hierarchy"], how="anti")
         .with_columns(created_at=pl.lit(now), updated_at=pl.lit(now), last_audit_id=pl.lit(load_id))
     )
-    found = violations(InventoryModel, pl.concat([existing, new.drop("_row")]))
+    # The file's own rows were checked when read: a new entry can clash only with existing
+    # entries of its number (a second entry on one path).
+    around = existing.join(new.select("number"), on="number", how="semi")
+    found = violations(InventoryModel, pl.concat([around, new.drop("_row")]))
     if found:
         first = found[0]
-        row = int(new["_row"][first.row - existing.height]) if first.row is not None and first.row >= existing.height else None
+        row = int(new["_row"][first.row - around.height]) if first.row is not None and first.row >= around.height else None
         raise SourceError(estate.inventory_file, f"conflicts with the warehouse's inventory: {first.check}", row=row, column="number")
     return new.drop("_row")
 
@@ -240,6 +322,24 @@ def _load_row(load_id: str, customer: str, config: SourceConfig, source: SourceF
     }
 
 
+def _refuse_repeats(frame: pl.DataFrame, keys: list[str], file: Path) -> None:
+    """Refuse a row whose keys an earlier row already has, naming both rows: the schema's
+    uniqueness check names only the first of them, which looks right when read."""
+    indexed = frame.with_row_index("_i")
+    repeats = indexed.filter(~pl.struct(keys).is_first_distinct())
+    if repeats.is_empty():
+        return
+    repeat = repeats.row(0, named=True)
+    first = indexed.filter(pl.all_horizontal(pl.col(key) == repeat[key] for key in keys))["_i"][0]
+    value = " at ".join(repr(repeat[key]) for key in keys)
+    raise SourceError(
+        file,
+        f"{value} is listed twice (first at row {first + FIRST_DATA_ROW})",
+        row=repeat["_i"] + FIRST_DATA_ROW,
+        column=keys[0],
+    )
+
+
 def _refuse_violations(model: type[pa.DataFrameModel], frame: pl.DataFrame, file: Path) -> None:
     found = violations(model, frame)
     if found:
@@ -255,14 +355,19 @@ def _under(path: pl.Expr, node: str) -> pl.Expr:
 
 def _read_toml(file: Path) -> dict[str, Any]:
     try:
-        with file.open("rb") as handle:
-            return tomllib.load(handle)
+        # utf-8-sig: Windows editors put a byte order mark before UTF-8 text, as in the CSVs.
+        text = file.read_bytes().decode("utf-8-sig")
+        return tomllib.loads(text)
     except FileNotFoundError as error:
         raise SourceError(file, "estate file not found") from error
+    except IsADirectoryError as error:
+        raise SourceError(file, "is a folder, not an estate file") from error
     except tomllib.TOMLDecodeError as error:
         raise SourceError(file, f"is not valid TOML: {error}") from error
     except UnicodeDecodeError as error:
         raise SourceError(file, "is not UTF-8 text") from error
+    except RecursionError as error:  # tomllib recurses into nested arrays and inline tables
+        raise SourceError(file, "is not a usable estate file: it nests arrays or tables too deeply") from error
 
 
 def _required_text(document: dict[str, Any], key: str, file: Path) -> str:
@@ -275,7 +380,10 @@ def _required_text(document: dict[str, Any], key: str, file: Path) -> str:
 def _inside(folder: Path, relative: str, file: Path, key: str) -> Path:
     """Files an estate names must sit in its folder: an estate cannot make numaudit read
     arbitrary files elsewhere on the machine."""
-    resolved = (folder / relative).resolve()
+    try:
+        resolved = (folder / relative).resolve()
+    except (ValueError, OSError) as error:  # a NUL character, a name longer than the system allows
+        raise SourceError(file, f"`{key}` = {relative!r} is not a usable path: {error}") from error
     if not resolved.is_relative_to(folder):
         raise SourceError(file, f"`{key}` = {relative!r} is outside the estate folder {folder}")
     return resolved
@@ -292,8 +400,12 @@ def _source_config(entry: Any, index: int, folder: Path, file: Path, customer: s
     if not isinstance(name, str) or not name:
         raise SourceError(file, f"{where}: `name` is required")
     kind = entry.get("kind")
-    if kind not in READERS:
+    if not isinstance(kind, str) or kind not in READERS:
         raise SourceError(file, f"source {name!r}: kind {kind!r} is not one of {', '.join(sorted(READERS))}")
+    # Readers take these as text; a number or a list would fail deep inside one of them.
+    for text_key in ("cluster", "site_field", "default_site"):
+        if text_key in entry and not isinstance(entry[text_key], str):
+            raise SourceError(file, f"source {name!r}: `{text_key}` must be a text value, not {entry[text_key]!r}")
     path = entry.get("path")
     options = entry.get("options", {})
     if not isinstance(options, dict):
@@ -304,24 +416,35 @@ def _source_config(entry: Any, index: int, folder: Path, file: Path, customer: s
         url = options.get("url")
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise SourceError(file, f"source {name!r}: kind {kind!r} needs `options.url`, the API's http(s) address")
+        resolved_path = None
     elif not isinstance(path, str) or not path:
         raise SourceError(file, f"source {name!r}: `path` is required")
+    else:
+        resolved_path = _inside(folder, path, file, f"sources.{name}.path")
     site_map = entry.get("site_map", {})
     if not isinstance(site_map, dict) or not all(isinstance(v, str) for v in site_map.values()):
         raise SourceError(file, f"source {name!r}: `site_map` must map vendor values to site paths")
     for key, site in site_map.items():
-        absolute = site if site == customer or site.startswith(customer + ".") else f"{customer}.{site}"
-        if absolute not in nodes:
+        if _absolute(site, customer) not in nodes:
             raise SourceError(file, f"source {name!r}: site_map {key!r} = {site!r} is not a node under {customer}")
+    default = entry.get("default_site")
+    # Rows without a site field land there: a node that does not exist would hold them nowhere.
+    if default and _absolute(default, customer) not in nodes:
+        raise SourceError(file, f"source {name!r}: default_site {default!r} is not a node under {customer}")
     return SourceConfig(
         name=name,
         kind=kind,
         customer=customer,
-        path=None if kind in LIVE_KINDS else _inside(folder, path, file, f"sources.{name}.path"),
-        cluster=str(entry.get("cluster", "")),
+        path=resolved_path,
+        cluster=entry.get("cluster", ""),
         site_field=entry.get("site_field"),
         site_map={str(k): v for k, v in site_map.items()},
-        default_site=entry.get("default_site"),
+        default_site=default,
         options=options,
         known_nodes=nodes,
     )
+
+
+def _absolute(site: str, customer: str) -> str:
+    """A site named relative to the customer, or by its full path, as a full path."""
+    return site if site == customer or site.startswith(customer + ".") else f"{customer}.{site}"

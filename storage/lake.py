@@ -114,6 +114,12 @@ class Warehouse:
         ).fetchone()
         return bool(found and found[0])
 
+    def has_view(self, view: str) -> bool:
+        found = self.con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE database_name = ? AND view_name = ?", [LAKE, view]
+        ).fetchone()
+        return bool(found and found[0])
+
     def latest_snapshot(self) -> int:
         row = self.con.execute(f"SELECT max(snapshot_id) FROM {LAKE}.snapshots()").fetchone()
         return int(row[0]) if row and row[0] is not None else 0
@@ -156,7 +162,7 @@ class Warehouse:
 
     def _ensure_schema(self) -> None:
         missing = [t for t in TABLES if not self.has_table(t)]
-        if not missing and all(self.has_table(v) for v in VIEWS):
+        if not missing and all(self.has_view(v) for v in VIEWS):
             return
         with self.transaction("create warehouse tables", {"operation": "schema"}) as tx:
             for table in missing:
@@ -215,8 +221,9 @@ class Transaction:
         finally:
             self.con.unregister("_numaudit_keys")
 
-    def replace_raw(self, table: str, frame: pl.DataFrame, customer: str, source: str) -> None:
-        """Replace one source's rows in a raw table, adding columns the export newly carries."""
+    def replace_raw(self, table: str, frame: pl.DataFrame, sources: pl.DataFrame) -> None:
+        """Replace the rows of each (customer, source) of `sources` in a raw table with those of
+        `frame`, adding the columns an export newly carries."""
         if not _RAW_TABLE.match(table):
             raise ValueError(f"not a raw table name: {table!r}")
         exists = self.con.execute(
@@ -237,7 +244,7 @@ class Transaction:
             for column in frame.columns:
                 if column not in present:
                     self.execute(f"ALTER TABLE {LAKE}.{quote(table)} ADD COLUMN {quote(column)} VARCHAR")
-            self.delete(table, "customer = ? AND source = ?", [customer, source])
+            self.delete_keys(table, sources.select("customer", "source"))
         self.append(table, frame)
 
 
@@ -282,13 +289,13 @@ def _sql_string(value: str) -> str:
     return value.replace("'", "''")
 
 
-def tree_filter(customer: str) -> tuple[str, list[Any]]:
-    """WHERE clause for rows whose `hierarchy` is the customer, below it, or above it on its
-    path (the rows a customer's audit must see to keep one entry per root-to-leaf path)."""
-    parts = customer.split(".")
-    ancestors = [".".join(parts[:i]) for i in range(1, len(parts))]
-    marks = ", ".join("?" for _ in ancestors) or "NULL"
-    return (
-        f"(hierarchy = ? OR starts_with(hierarchy, ?) OR hierarchy IN ({marks}))",
-        [customer, customer + ".", *ancestors],
-    )
+def tree_nodes(paths: Sequence[str], customers: Sequence[str]) -> list[str]:
+    """Of the hierarchy `paths`, those where an entry relevant to these customers can sit: each
+    customer, the nodes below it, and its ancestors (one entry per root-to-leaf path spans
+    them all)."""
+    wanted = sorted(set(customers))
+    ancestors = {".".join(parts[:i]) for c in customers for parts in [c.split(".")] for i in range(1, len(parts))}
+    frame = pl.DataFrame({"path": list(paths)}, schema={"path": pl.String()})
+    prefix = [pl.col("path").str.split(".").list.head(d).list.join(".").is_in(wanted) for d in {c.count(".") + 1 for c in wanted}]
+    below = frame.filter(pl.any_horizontal(prefix))["path"].to_list() if prefix else []
+    return sorted(set(below) | ancestors | set(wanted))
