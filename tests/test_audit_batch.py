@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from numaudit import auditing
 from numaudit.auditing import AuditRequest, run_audit, run_audits
-from numaudit.estate import load_estate
+from numaudit.estate import load_estate, load_estates
 from numaudit.nightly import plan_night, run_night
+from sources.base import SourceError
 from storage.lake import Warehouse
 from tests.conftest import ESTATE, HIERARCHY, write_estate
 from tests.factories import CUSTOMER, inputs
@@ -210,3 +211,43 @@ def test_the_guard_refuses_one_customer_of_a_batch_and_writes_the_others(night: 
     assert "would free 1 of 1 used numbers" in refused.message and "source 'cucm'" in refused.message
     oslo = night.read("number_inventory").filter(pl.col("hierarchy") == f"{GLOBEX}.Oslo", pl.col("number") == "1001")
     assert oslo["status"].to_list() == ["Used"]
+
+
+# --- Loading many estates at once ------------------------------------------------------------
+
+
+def globex_estate(folder: Path, **overrides: str) -> Path:
+    files = dict(estate=GLOBEX_ESTATE, hierarchy=GLOBEX_HIERARCHY, inventory=GLOBEX_INVENTORY, usages=GLOBEX_USAGES)
+    return write_estate(folder, **{**files, **overrides})
+
+
+def test_many_estates_load_in_one_commit(tmp_path: Path) -> None:
+    with Warehouse(tmp_path / "warehouse") as lake:
+        before = lake.latest_snapshot()
+        reports = load_estates(lake, [write_estate(tmp_path / "acme"), globex_estate(tmp_path / "globex")])
+
+        assert [r.customer for r in reports] == [CUSTOMER, GLOBEX]
+        assert [r.entries_added for r in reports] == [4, 2]
+        assert lake.latest_snapshot() == before + 1
+        # The shared upper nodes are listed by both hierarchies and stored once.
+        assert lake.read("hierarchy").filter(pl.col("path") == "sys.prov").height == 1
+        assert sorted(lake.read("settings")["customer"].to_list()) == [CUSTOMER, GLOBEX]
+        assert lake.read("staged_usages").group_by("customer").len().sort("customer").rows() == [(CUSTOMER, 5), (GLOBEX, 1)]
+
+
+def test_one_bad_estate_refuses_the_whole_load_naming_its_file_and_row(tmp_path: Path) -> None:
+    bad = GLOBEX_INVENTORY + "1003,sys.prov.Globex.Oslo,Used,\n"  # Used without a usage
+    with Warehouse(tmp_path / "warehouse") as lake:
+        before = lake.latest_snapshot()
+        with pytest.raises(SourceError) as refused:
+            load_estates(lake, [write_estate(tmp_path / "acme"), globex_estate(tmp_path / "globex", inventory=bad)])
+
+        assert str(tmp_path / "globex" / "inventory.csv") in str(refused.value)
+        assert "row 4" in str(refused.value) and "Used entries have a Device or User usage" in str(refused.value)
+        assert lake.latest_snapshot() == before
+        assert lake.read("hierarchy").is_empty() and lake.read("number_inventory").is_empty()
+
+
+def test_the_same_customer_twice_in_one_load_is_refused(tmp_path: Path) -> None:
+    with Warehouse(tmp_path / "warehouse") as lake, pytest.raises(SourceError, match="already loaded from another file"):
+        load_estates(lake, [write_estate(tmp_path / "a"), write_estate(tmp_path / "b")])
