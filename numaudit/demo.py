@@ -67,6 +67,7 @@ from transforms.usage_types import USAGE_ORDER, USAGE_TYPES
 
 # The loader wants every node's parent in the file and has no "system" kind: the platform's
 # `sys` root is listed as the top provider-kind node (as the project's own fixtures do).
+CUCM_ANY_DIGIT = "X"  # the wildcard digit of CUCM masks and patterns
 ROOT = "sys"
 PROVIDER = "sys.demo-prov"
 RESELLER = "sys.demo-prov.Northwind"
@@ -214,7 +215,8 @@ class Site:
     services: tuple[tuple[str, str], ...] = ()  # (device type, name) of the site's utilities
     label: str = ""  # the name people write (`New York` for node NewYork)
     # Where the DIDs of its extensions are known: `mask` (each CUCM line's external phone
-    # number mask), `wildcard` (a masked range such as +1214555XXXX, not an E.164),
+    # number mask), `range_mask` (CUCM's masked range, e.g. +1214555XXXX where each X is any
+    # digit: a real configuration the reader must not take for an E.164),
     # `associations` (the DID inventory's E.164 associations), '' (nowhere).
     e164_from: str = ""
 
@@ -431,8 +433,8 @@ class EstateBuilder:
         """A CUCM line's external phone number mask: its E.164, a masked range, or none."""
         if site.e164_from == "mask":
             return e164
-        if site.e164_from == "wildcard" and e164:
-            return e164[:-4] + "XXXX"
+        if site.e164_from == "range_mask" and e164:
+            return e164[:-4] + CUCM_ANY_DIGIT * 4
         return ""
 
     # -- usages
@@ -1206,7 +1208,7 @@ def customers() -> tuple[Customer, ...]:
         Source("did-e164", "e164_associations", "", "", "did-e164-associations.csv",
                "The DID inventory's E.164 numbers of the Portland and San Jose extensions."),
     )
-    dallas = cucm_site("Dallas", "DAL", "Texas", 1000, 150, 10, 40, cucm="cucm", plus=False, e164_first=12145551000, e164_from="wildcard")
+    dallas = cucm_site("Dallas", "DAL", "Texas", 1000, 150, 10, 40, cucm="cucm", plus=False, e164_first=12145551000, e164_from="range_mask")
     teams_only = (("teams", 1.0),)
     dallas_teams = (
         Block("users", 12145553000, 30, "DAL-TEAMS", "Dallas Teams Operator Connect +12145553000-+12145553029", mix=teams_only),
