@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -22,7 +22,7 @@ from sources.base import SourceConfig, SourceError, SourceFrames
 from sources.csvfile import FIRST_DATA_ROW, parse_bool_column, parse_date_column, read_text_csv
 from sources.live import LIVE_KINDS
 from sources.registry import READERS
-from storage.lake import Warehouse, tree_nodes
+from storage.lake import Transaction, Warehouse, tree_nodes
 from transforms.audit import change_log_for_import
 from transforms.numbers import normalise_number
 
@@ -50,6 +50,17 @@ class Estate:
     inventory: pl.DataFrame | None
     inventory_file: Path | None
     sources: list[SourceConfig] = field(default_factory=list)
+    nodes: frozenset[str] = frozenset()  # the hierarchy paths its rows may name
+
+    def input_bytes(self) -> int:
+        """Size of the files its inventory and sources are read from (a folder: its files)."""
+        paths = [self.inventory_file, *(s.path for s in self.sources)]
+        return sum(
+            f.stat().st_size
+            for p in paths
+            if p is not None and p.exists()
+            for f in ([p] if p.is_file() else [q for q in p.rglob("*") if q.is_file()])
+        )
 
 
 @dataclass
@@ -66,29 +77,40 @@ class Checks:
     """Schema checks of what estate files hold, run now or, when many estates load at once,
     deferred and run once per model over all of them (a pandera call costs mostly per call).
     A deferred check that fails reruns each file's own check, which names file, row and
-    column; rows the files share (a provider node in every hierarchy) fail only together."""
+    column. Rows that several files hold alike (a provider node in every hierarchy) are
+    checked once."""
 
     def __init__(self, deferred: bool = False) -> None:
         self.deferred = deferred
         self.pending: dict[type[pa.DataFrameModel], list[tuple[pl.DataFrame, Callable[[], None]]]] = defaultdict(list)
+        self.shared: set[type[pa.DataFrameModel]] = set()
 
-    def check(self, model: type[pa.DataFrameModel], frame: pl.DataFrame, refuse: Callable[[], None]) -> None:
-        """`refuse` checks `frame` alone against `model` and raises the file's SourceError."""
-        if self.deferred:
-            self.pending[model].append((frame, refuse))
-        else:
+    def check(self, model: type[pa.DataFrameModel], frame: pl.DataFrame, refuse: Callable[[], None], *, shared: bool = False) -> None:
+        """`refuse` checks `frame` alone against `model` and raises the file's SourceError;
+        `shared`: files may hold the same rows, which count once."""
+        if not self.deferred:
             refuse()
+            return
+        self.pending[model].append((frame, refuse))
+        if shared:
+            self.shared.add(model)
 
     def run(self) -> None:
         for model, parts in self.pending.items():
-            if violations(model, pl.concat([frame for frame, _ in parts])):
+            combined = pl.concat([frame for frame, _ in parts])
+            if model in self.shared:
+                combined = combined.unique(maintain_order=True)
+            if violations(model, combined):
                 for _, refuse in parts:
                     refuse()
         self.pending.clear()
 
 
-def read_estate(file: Path, known_nodes: frozenset[str] = frozenset(), checks: Checks | None = None) -> Estate:
-    """Parse and check an estate file and the hierarchy, settings and inventory it names."""
+def read_estate(
+    file: Path, known_nodes: frozenset[str] = frozenset(), checks: Checks | None = None, *, with_inventory: bool = True
+) -> Estate:
+    """Parse and check an estate file and the hierarchy, settings and (unless told not to: the
+    loader reads it later, a group of estates at a time) the inventory it names."""
     checks = checks or Checks()
     document = _read_toml(file)
     folder = file.resolve().parent
@@ -100,7 +122,8 @@ def read_estate(file: Path, known_nodes: frozenset[str] = frozenset(), checks: C
     inventory, inventory_file = None, None
     if "inventory" in document:
         inventory_file = _inside(folder, _required_text(document, "inventory", file), file, "inventory")
-        inventory = read_inventory(inventory_file, customer, nodes, checks)
+        if with_inventory:
+            inventory = read_inventory(inventory_file, customer, nodes, checks)
     unknown = set(document) - {"customer", "hierarchy", "inventory", "settings", "sources"}
     if unknown:
         raise SourceError(file, f"unknown key(s) {', '.join(sorted(unknown))}")
@@ -109,7 +132,7 @@ def read_estate(file: Path, known_nodes: frozenset[str] = frozenset(), checks: C
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise SourceError(file, f"source name(s) used twice: {', '.join(duplicated)}")
-    return Estate(file, customer, hierarchy, settings, inventory, inventory_file, sources)
+    return Estate(file, customer, hierarchy, settings, inventory, inventory_file, sources, nodes)
 
 
 def read_hierarchy(file: Path, customer: str, checks: Checks | None = None) -> pl.DataFrame:
@@ -122,7 +145,7 @@ def read_hierarchy(file: Path, customer: str, checks: Checks | None = None) -> p
         **flags,
     )
     _refuse_repeats(hierarchy, ["path"], file)
-    (checks or Checks()).check(HierarchyModel, hierarchy, partial(_refuse_violations, HierarchyModel, hierarchy, file))
+    (checks or Checks()).check(HierarchyModel, hierarchy, partial(_refuse_violations, HierarchyModel, hierarchy, file), shared=True)
     paths = set(hierarchy["path"].to_list())
     orphans = hierarchy.with_row_index("_i").filter(pl.col("parent").is_not_null() & ~pl.col("parent").is_in(list(paths)))
     if not orphans.is_empty():
@@ -217,94 +240,154 @@ def load_estate(warehouse: Warehouse, file: Path) -> LoadReport:
     return report
 
 
-def load_estates(warehouse: Warehouse, files: Sequence[Path]) -> list[LoadReport]:
-    """Load many customers' estates as one: every file is read and checked first (a bad one
-    refuses the whole load, naming file, row and column), then all is written in one
-    transaction, table by table."""
+# Input read and checked before its rows are written: bounds the load's memory to one group
+# of estates (about 10 bytes of memory per byte of CSV), whatever the number of estates.
+DEFAULT_GROUP_BYTES = 256 * 1024 * 1024
+
+
+def load_estates(warehouse: Warehouse, files: Sequence[Path], group_bytes: int = DEFAULT_GROUP_BYTES) -> list[LoadReport]:
+    """Load many customers' estates in one transaction: all or nothing. Every estate file and
+    hierarchy is read and checked first; then the inventories and sources are read, checked
+    and written a group of estates at a time. A bad file anywhere refuses the whole load,
+    naming file, row and column, and nothing is written."""
     checks = Checks(deferred=len(files) > 1)
     known = frozenset(warehouse.read("hierarchy")["path"].to_list())
     estates: list[Estate] = []
     for file in files:
-        estate = read_estate(file, known, checks)
+        estate = read_estate(file, known, checks, with_inventory=False)
         if any(e.customer == estate.customer for e in estates):
             raise SourceError(file, f"customer {estate.customer} is already loaded from another file of this load")
         estates.append(estate)
         known = known | frozenset(estate.hierarchy["path"].to_list())
-    sources = [read_sources(estate, checks) for estate in estates]
     checks.run()
     load_id = new_id("L")
     now = utc_now()
     customers = [e.customer for e in estates]
-    existing = warehouse.read_in("number_inventory", "hierarchy", tree_nodes(sorted(known), customers))
-    imported = [_new_entries(estate, existing, now, load_id) for estate in estates]
-    loads = [
-        _load_row(load_id, estate.customer, config, frames[config.name], now)
-        for estate, frames in zip(estates, sources, strict=True)
-        for config in estate.sources
-    ]
     # Estates share their upper nodes; as with loads one after another, the last file wins.
     hierarchy = pl.concat([e.hierarchy for e in estates]).unique("path", keep="last", maintain_order=True)
-    added = pl.concat(imported)
+    reports: dict[str, LoadReport] = {}
     extra = {"load_id": load_id, "customers": customers}
     with warehouse.transaction(f"load {customers[0] if len(customers) == 1 else f'{len(customers)} customers'}", extra) as tx:
         tx.delete_in("hierarchy", "path", hierarchy["path"].to_list())
         tx.append("hierarchy", hierarchy)
         tx.delete_in("settings", "customer", customers)
         tx.append("settings", pl.concat([e.settings for e in estates]))
-        tx.append("number_inventory", added)
-        tx.append("number_changes", change_log_for_import(added, load_id, now))
-        # An estate lists all of its customer's sources: a source dropped from it must not
-        # keep numbers in use, so the customers' staged rows are replaced as a whole.
-        for table, part in (("staged_usages", "usages"), ("staged_vendor_numbers", "vendor_numbers"), ("staged_e164", "e164")):
-            tx.delete_in(table, "customer", customers)
-            tx.append(table, pl.concat([empty(TABLES[table]), *(getattr(f, part) for frames in sources for f in frames.values())]))
-        raw: dict[str, list[pl.DataFrame]] = defaultdict(list)
-        raw_sources: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for estate, frames in zip(estates, sources, strict=True):
-            for name, source in frames.items():
-                for table, frame in source.raw.items():
-                    raw[table].append(frame)
-                    raw_sources[table].append((estate.customer, name))
-        for table, parts in raw.items():
-            replaced = pl.DataFrame(raw_sources[table], schema={"customer": pl.String(), "source": pl.String()}, orient="row")
-            tx.replace_raw(table, pl.concat(parts, how="diagonal"), replaced)
-        tx.append("source_loads", pl.DataFrame(loads, schema=SOURCE_LOADS))
-    return [
-        LoadReport(
+        for group in _groups(estates, group_bytes):
+            reports |= _load_group(tx, warehouse, group, sorted(known), checks, load_id, now)
+    return [reports[c] for c in customers]
+
+
+def _groups(estates: list[Estate], group_bytes: int) -> Iterator[list[Estate]]:
+    group: list[Estate] = []
+    size = 0
+    for estate in estates:
+        if group and size + estate.input_bytes() > group_bytes:
+            yield group
+            group, size = [], 0
+        group.append(estate)
+        size += estate.input_bytes()
+    if group:
+        yield group
+
+
+def _load_group(
+    tx: Transaction, warehouse: Warehouse, estates: list[Estate], known: list[str], checks: Checks, load_id: str, now: datetime
+) -> dict[str, LoadReport]:
+    """Read, check and write the inventories and sources of a group of estates."""
+    for estate in estates:
+        if estate.inventory_file is not None:
+            estate.inventory = read_inventory(estate.inventory_file, estate.customer, estate.nodes, checks)
+    sources = [read_sources(estate, checks) for estate in estates]
+    checks.run()
+    customers = [e.customer for e in estates]
+    imported = _new_entries(warehouse, estates, tree_nodes(known, customers), now, load_id)
+    loads = [
+        _load_row(load_id, estate.customer, config, frames[config.name], now)
+        for estate, frames in zip(estates, sources, strict=True)
+        for config in estate.sources
+    ]
+    added = pl.concat(imported.values())
+    tx.append("number_inventory", added)
+    tx.append("number_changes", change_log_for_import(added, load_id, now))
+    # An estate lists all of its customer's sources: a source dropped from it must not
+    # keep numbers in use, so the customers' staged rows are replaced as a whole.
+    for table, part in (("staged_usages", "usages"), ("staged_vendor_numbers", "vendor_numbers"), ("staged_e164", "e164")):
+        tx.delete_in(table, "customer", customers)
+        tx.append(table, pl.concat([empty(TABLES[table]), *(getattr(f, part) for frames in sources for f in frames.values())]))
+    raw: dict[str, list[pl.DataFrame]] = defaultdict(list)
+    raw_sources: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for estate, frames in zip(estates, sources, strict=True):
+        for name, source in frames.items():
+            for table, frame in source.raw.items():
+                raw[table].append(frame)
+                raw_sources[table].append((estate.customer, name))
+    for table, parts in raw.items():
+        replaced = pl.DataFrame(raw_sources[table], schema={"customer": pl.String(), "source": pl.String()}, orient="row")
+        tx.replace_raw(table, pl.concat(parts, how="diagonal"), replaced)
+    tx.append("source_loads", pl.DataFrame(loads, schema=SOURCE_LOADS))
+    reports = {
+        estate.customer: LoadReport(
             load_id=load_id,
             customer=estate.customer,
             nodes=estate.hierarchy.height,
-            entries_added=new.height,
-            entries_kept=0 if estate.inventory is None else estate.inventory.height - new.height,
+            entries_added=imported[estate.customer].height,
+            entries_kept=0 if estate.inventory is None else estate.inventory.height - imported[estate.customer].height,
             sources={
                 row["source"]: {"usages": row["usage_rows"], "vendor_numbers": row["vendor_number_rows"], "e164": row["e164_rows"], "raw": row["raw_rows"]}
                 for row in loads
                 if row["customer"] == estate.customer
             },
         )
-        for estate, new in zip(estates, imported, strict=True)
-    ]
+        for estate in estates
+    }
+    for estate in estates:
+        estate.inventory = None  # written: free the group's memory before the next one
+    return reports
 
 
-def _new_entries(estate: Estate, existing: pl.DataFrame, now: datetime, load_id: str) -> pl.DataFrame:
-    """Entries of the imported inventory that the warehouse does not hold yet; existing ones
-    are kept as they are (the audit, not a re-import, keeps them true)."""
-    if estate.inventory is None or estate.inventory_file is None:
-        return existing.clear()
-    new = (
-        estate.inventory.with_row_index("_row", offset=FIRST_DATA_ROW)
-        .join(existing.select("number", "hierarchy"), on=["number", "hierarchy"], how="anti")
-        .with_columns(created_at=pl.lit(now), updated_at=pl.lit(now), last_audit_id=pl.lit(load_id))
+def _new_entries(warehouse: Warehouse, estates: list[Estate], tree: list[str], now: datetime, load_id: str) -> dict[str, pl.DataFrame]:
+    """Per customer, the entries of its imported inventory that the warehouse does not hold
+    yet; existing ones are kept as they are (the audit, not a re-import, keeps them true)."""
+    if all(e.inventory is None for e in estates):
+        return {e.customer: empty(NUMBER_INVENTORY) for e in estates}
+    # Every file's rows at once, each tagged with its estate and spreadsheet row.
+    imported = pl.concat(
+        [
+            e.inventory.with_columns(_estate=pl.lit(i, pl.UInt32())).with_row_index("_row", offset=FIRST_DATA_ROW)
+            for i, e in enumerate(estates)
+            if e.inventory is not None
+        ]
     )
-    # The file's own rows were checked when read: a new entry can clash only with existing
-    # entries of its number (a second entry on one path).
-    around = existing.join(new.select("number"), on="number", how="semi")
-    found = violations(InventoryModel, pl.concat([around, new.drop("_row")]))
-    if found:
-        first = found[0]
-        row = int(new["_row"][first.row - around.height]) if first.row is not None and first.row >= around.height else None
-        raise SourceError(estate.inventory_file, f"conflicts with the warehouse's inventory: {first.check}", row=row, column="number")
-    return new.drop("_row")
+    held = warehouse.read_in("number_inventory", "hierarchy", tree, columns=["number", "hierarchy"])
+    new = imported.join(held, on=["number", "hierarchy"], how="anti").with_columns(
+        created_at=pl.lit(now), updated_at=pl.lit(now), last_audit_id=pl.lit(load_id)
+    )
+    # The files' own rows were checked when read: a new entry can clash only with existing
+    # entries of its number (a second entry on one path), so only those are checked again.
+    clashing = held.join(new.select("number"), on="number", how="semi")
+    if not clashing.is_empty():
+        around = warehouse.read_in("number_inventory", "hierarchy", clashing["hierarchy"].unique().to_list()).join(
+            clashing.select("number").unique(), on="number", how="semi"
+        )
+        suspects = new.join(around.select("number").unique(), on="number", how="semi")
+        checked = pl.concat([around, suspects.select(list(NUMBER_INVENTORY))])
+        found = violations(InventoryModel, checked)
+        if found:
+            first = found[0]
+            # The check may flag the existing entry or the new one: name the new one's row.
+            number = checked["number"][first.row] if first.row is not None else suspects["number"][0]
+            offending = suspects.filter(pl.col("number") == number).row(0, named=True)
+            estate = estates[offending["_estate"]]
+            raise SourceError(
+                estate.inventory_file or estate.file,
+                f"conflicts with the warehouse's inventory: {first.check}",
+                row=offending["_row"],
+                column="number",
+            )
+    by_estate = new.partition_by("_estate", as_dict=True, include_key=False)
+    return {
+        e.customer: by_estate.get((i,), new.clear()).select(list(NUMBER_INVENTORY)) for i, e in enumerate(estates)
+    }
 
 
 def _load_row(load_id: str, customer: str, config: SourceConfig, source: SourceFrames, now: datetime) -> dict[str, Any]:

@@ -95,17 +95,19 @@ class Warehouse:
         frame = self.query(f"SELECT * FROM {LAKE}.{table} WHERE {where}", params)
         return frame.select([pl.col(c).cast(t) for c, t in columns.items()])
 
-    def read_in(self, table: str, column: str, values: Sequence[str]) -> pl.DataFrame:
-        """Rows of a known table whose `column` is one of `values` (a join, not a long IN list)."""
-        columns = TABLES[table]
+    def read_in(self, table: str, column: str, values: Sequence[str], columns: Sequence[str] | None = None) -> pl.DataFrame:
+        """Rows of a known table whose `column` is one of `values` (a join, not a long IN list);
+        all its columns, or only `columns`."""
+        types = {c: TABLES[table][c] for c in columns or TABLES[table]}
+        selected = ", ".join(f"t.{quote(c)}" for c in types)
         self.con.register("_numaudit_values", pl.DataFrame({"value": list(values)}, schema={"value": pl.String()}).to_arrow())
         try:
             frame = self.query(
-                f"SELECT t.* FROM {LAKE}.{table} AS t WHERE t.{quote(column)} IN (SELECT value FROM _numaudit_values)"
+                f"SELECT {selected} FROM {LAKE}.{table} AS t WHERE t.{quote(column)} IN (SELECT value FROM _numaudit_values)"
             )
         finally:
             self.con.unregister("_numaudit_values")
-        return frame.select([pl.col(c).cast(t) for c, t in columns.items()])
+        return frame.select([pl.col(c).cast(t) for c, t in types.items()])
 
     def has_table(self, table: str) -> bool:
         found = self.con.execute(
