@@ -4,7 +4,7 @@ transaction. Bad input is refused with the file, row and column, and nothing is 
 from __future__ import annotations
 
 import tomllib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,9 +19,10 @@ from numaudit.ids import new_id, utc_now
 from schemas.models import HierarchyModel, InventoryModel, SettingsModel, StagedUsageModel, violations
 from schemas.tables import ADMIN_FIELDS, NUMBER_INVENTORY, SETTINGS, SOURCE_LOADS, TABLES, empty
 from sources.base import SourceConfig, SourceError, SourceFrames
-from sources.csvfile import FIRST_DATA_ROW, parse_bool_column, parse_date_column, read_text_csv
+from sources.csvfile import FIRST_DATA_ROW, parse_bool_column, read_text_csv
 from sources.live import LIVE_KINDS
-from sources.registry import READERS
+from sources.registry import BATCH_READERS, READERS
+from sources.rowchecks import FileRows
 from storage.lake import Transaction, Warehouse, tree_nodes
 from transforms.audit import change_log_for_import
 from transforms.numbers import normalise_number
@@ -185,21 +186,39 @@ def read_settings(values: dict[str, Any], customer: str, file: Path, checks: Che
 
 def read_inventory(file: Path, customer: str, nodes: frozenset[str], checks: Checks | None = None) -> pl.DataFrame:
     """The existing inventory to import (SPEC 2 columns), checked against every invariant."""
-    frame = read_text_csv(file, INVENTORY_REQUIRED)
-    unknown = [c for c in frame.columns if c not in INVENTORY_REQUIRED + INVENTORY_OPTIONAL]
-    if unknown:
-        raise SourceError(file, f"unknown column(s) {', '.join(repr(c) for c in unknown)}", row=1, column=unknown[0])
-    frame = frame.with_columns([pl.lit("").alias(c) for c in INVENTORY_OPTIONAL if c not in frame.columns])
+    (inventory,) = read_inventories([(file, customer, nodes)], checks)
+    return inventory
+
+
+def read_inventories(files: Sequence[tuple[Path, str, frozenset[str]]], checks: Checks | None = None) -> list[pl.DataFrame]:
+    """Inventories to import, each (file, its customer, the nodes its rows may name): every
+    file is parsed on its own, then all rows are checked in one pass (see sources.rowchecks)."""
+    parts = []
+    for index, (file, _, _) in enumerate(files):
+        frame = read_text_csv(file, INVENTORY_REQUIRED)
+        unknown = [c for c in frame.columns if c not in INVENTORY_REQUIRED + INVENTORY_OPTIONAL]
+        if unknown:
+            raise SourceError(file, f"unknown column(s) {', '.join(repr(c) for c in unknown)}", row=1, column=unknown[0])
+        parts.append(frame.with_row_index("_row", offset=FIRST_DATA_ROW).with_columns(_file=pl.lit(index, pl.UInt32())))
+    owners = pl.DataFrame({"_file": range(len(files)), "_customer": [c for _, c, _ in files]}, schema={"_file": pl.UInt32(), "_customer": pl.String()})
+    # An optional column a file leaves out is empty in all its rows.
+    present = {c for part in parts for c in part.columns}
+    frame = (
+        pl.concat(parts, how="diagonal")
+        .with_columns([pl.col(c).fill_null("") if c in present else pl.lit("").alias(c) for c in INVENTORY_OPTIONAL])
+        .join(owners, on="_file", how="left", maintain_order="left")
+    )
+    rows = FileRows([file for file, _, _ in files], frame)
     number = normalise_number(pl.col("number"))
-    bad = frame.with_row_index("_i").filter(number.is_null())
-    if not bad.is_empty():
-        row = bad.row(0, named=True)
-        raise SourceError(file, f"{row['number']!r} is not a number", row=row["_i"] + FIRST_DATA_ROW, column="number")
-    outside = frame.with_row_index("_i").filter(~pl.col("hierarchy").is_in(list(nodes)) | ~_under(pl.col("hierarchy"), customer))
-    if not outside.is_empty():
-        row = outside.row(0, named=True)
-        raise SourceError(file, f"{row['hierarchy']!r} is not a node of the hierarchy at or under {customer}", row=row["_i"] + FIRST_DATA_ROW, column="hierarchy")
-    dates = {c: parse_date_column(frame, c, file) for c in ("release_date", "reserved_until")}
+    rows.refuse(number.is_null(), "number", "{value!r} is not a number")
+    # A node the load itself defines counts for every file of the load.
+    nodes = sorted(set().union(*{id(n): n for _, _, n in files}.values()))
+    rows.refuse(
+        ~pl.col("hierarchy").is_in(nodes) | ~_under(pl.col("hierarchy"), pl.col("_customer")),
+        "hierarchy",
+        "{value!r} is not a node of the hierarchy at or under {_customer}",
+    )
+    dates = {c: rows.date(c) for c in ("release_date", "reserved_until")}
     inventory = frame.select(
         number.alias("number"),
         "hierarchy",
@@ -210,28 +229,77 @@ def read_inventory(file: Path, customer: str, nodes: frozenset[str], checks: Che
         created_at=pl.lit(None, pl.Datetime("us")),
         updated_at=pl.lit(None, pl.Datetime("us")),
         last_audit_id=pl.lit(""),
-    ).select(list(NUMBER_INVENTORY))
-    _refuse_repeats(inventory, ["number", "hierarchy"], file)
-    stamped = inventory.with_columns(created_at=pl.lit(datetime(2000, 1, 1)), updated_at=pl.lit(datetime(2000, 1, 1)))
-    (checks or Checks()).check(InventoryModel, stamped, partial(_refuse_violations, InventoryModel, stamped, file))
-    return inventory
+        _file="_file",
+        _row="_row",
+    )
+    FileRows(rows.files, inventory).refuse_repeats(["number", "hierarchy"])
+    stamped = inventory.select(list(NUMBER_INVENTORY)).with_columns(
+        created_at=pl.lit(datetime(2000, 1, 1)), updated_at=pl.lit(datetime(2000, 1, 1))
+    )
+
+    def refuse() -> None:
+        found = violations(InventoryModel, stamped)
+        if found:
+            first = found[0]
+            column = first.column if first.column and first.column in stamped.columns else None
+            at = inventory.row(first.row, named=True) if first.row is not None else None
+            raise SourceError(
+                files[at["_file"] if at else 0][0],
+                f"fails the check: {first.check}" + (f" (value {first.value!r})" if column else ""),
+                row=at["_row"] if at else None,
+                column=column,
+            )
+
+    (checks or Checks()).check(InventoryModel, stamped, refuse)
+    split = inventory.partition_by("_file", as_dict=True)
+    return [split.get((i,), inventory.clear()).select(list(NUMBER_INVENTORY)) for i in range(len(files))]
 
 
 def read_sources(estate: Estate, checks: Checks | None = None) -> dict[str, SourceFrames]:
-    frames = {}
-    for config in estate.sources:
-        frames[config.name] = READERS[config.kind](config)
-        usages = frames[config.name].usages
-        (checks or Checks()).check(StagedUsageModel, usages, partial(_refuse_usage_violations, usages, config))
-    return frames
+    """Each source's frames, by source name."""
+    return {
+        config.name: _of_source(frames, config.name)
+        for configs, frames in read_group_sources([estate], checks)
+        for config in configs
+    }
 
 
-def _refuse_usage_violations(usages: pl.DataFrame, config: SourceConfig) -> None:
+def read_group_sources(estates: Sequence[Estate], checks: Checks | None = None) -> list[tuple[list[SourceConfig], SourceFrames]]:
+    """The sources of a group of estates: the sources of a kind whose reader reads a batch
+    are read together, as one set of frames; the others one by one."""
+    read: list[tuple[list[SourceConfig], SourceFrames]] = []
+    batched: dict[str, list[SourceConfig]] = defaultdict(list)
+    for config in (c for estate in estates for c in estate.sources):
+        if config.kind in BATCH_READERS:
+            batched[config.kind].append(config)
+        else:
+            read.append(([config], READERS[config.kind](config)))
+    read += [(configs, BATCH_READERS[kind](configs)) for kind, configs in batched.items()]
+    for configs, frames in read:
+        (checks or Checks()).check(StagedUsageModel, frames.usages, partial(_refuse_usage_violations, frames.usages, configs))
+    return read
+
+
+def _of_source(frames: SourceFrames, source: str) -> SourceFrames:
+    def mine(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(pl.col("source") == source) if "source" in frame.columns else frame
+
+    return SourceFrames(
+        raw={table: mine(frame) for table, frame in frames.raw.items()},
+        usages=mine(frames.usages),
+        vendor_numbers=mine(frames.vendor_numbers),
+        e164=mine(frames.e164),
+    )
+
+
+def _refuse_usage_violations(usages: pl.DataFrame, configs: list[SourceConfig]) -> None:
     found = violations(StagedUsageModel, usages)
     if found:
         first = found[0]
-        row = None if first.row is None else int(usages["source_row"][first.row])
-        raise SourceError(config.path or config.name, f"{first.column} {first.value!r} fails {first.check}", row=row, column=first.column)
+        row = None if first.row is None else usages.row(first.row, named=True)
+        config = next((c for c in configs if row and c.name == row["source"] and c.customer == row["customer"]), configs[0])
+        where = None if row is None else int(row["source_row"])
+        raise SourceError(config.path or config.name, f"{first.column} {first.value!r} fails {first.check}", row=where, column=first.column)
 
 
 def load_estate(warehouse: Warehouse, file: Path) -> LoadReport:
@@ -294,18 +362,16 @@ def _load_group(
     tx: Transaction, warehouse: Warehouse, estates: list[Estate], known: list[str], checks: Checks, load_id: str, now: datetime
 ) -> dict[str, LoadReport]:
     """Read, check and write the inventories and sources of a group of estates."""
-    for estate in estates:
-        if estate.inventory_file is not None:
-            estate.inventory = read_inventory(estate.inventory_file, estate.customer, estate.nodes, checks)
-    sources = [read_sources(estate, checks) for estate in estates]
+    with_files = [e for e in estates if e.inventory_file is not None]
+    if with_files:
+        read = read_inventories([(e.inventory_file, e.customer, e.nodes) for e in with_files if e.inventory_file], checks)
+        for estate, inventory in zip(with_files, read, strict=True):
+            estate.inventory = inventory
+    sources = read_group_sources(estates, checks)
     checks.run()
     customers = [e.customer for e in estates]
     imported = _new_entries(warehouse, estates, tree_nodes(known, customers), now, load_id)
-    loads = [
-        _load_row(load_id, estate.customer, config, frames[config.name], now)
-        for estate, frames in zip(estates, sources, strict=True)
-        for config in estate.sources
-    ]
+    loads = [_load_row(load_id, config, counts, now) for configs, frames in sources for config, counts in _counts(configs, frames)]
     added = pl.concat(imported.values())
     tx.append("number_inventory", added)
     tx.append("number_changes", change_log_for_import(added, load_id, now))
@@ -313,14 +379,13 @@ def _load_group(
     # keep numbers in use, so the customers' staged rows are replaced as a whole.
     for table, part in (("staged_usages", "usages"), ("staged_vendor_numbers", "vendor_numbers"), ("staged_e164", "e164")):
         tx.delete_in(table, "customer", customers)
-        tx.append(table, pl.concat([empty(TABLES[table]), *(getattr(f, part) for frames in sources for f in frames.values())]))
+        tx.append(table, pl.concat([empty(TABLES[table]), *(getattr(frames, part) for _, frames in sources)]))
     raw: dict[str, list[pl.DataFrame]] = defaultdict(list)
     raw_sources: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for estate, frames in zip(estates, sources, strict=True):
-        for name, source in frames.items():
-            for table, frame in source.raw.items():
-                raw[table].append(frame)
-                raw_sources[table].append((estate.customer, name))
+    for configs, frames in sources:
+        for table, frame in frames.raw.items():
+            raw[table].append(frame)
+            raw_sources[table] += [(c.customer, c.name) for c in configs]
     for table, parts in raw.items():
         replaced = pl.DataFrame(raw_sources[table], schema={"customer": pl.String(), "source": pl.String()}, orient="row")
         tx.replace_raw(table, pl.concat(parts, how="diagonal"), replaced)
@@ -390,18 +455,33 @@ def _new_entries(warehouse: Warehouse, estates: list[Estate], tree: list[str], n
     }
 
 
-def _load_row(load_id: str, customer: str, config: SourceConfig, source: SourceFrames, now: datetime) -> dict[str, Any]:
+def _counts(configs: list[SourceConfig], frames: SourceFrames) -> list[tuple[SourceConfig, dict[str, int]]]:
+    """Rows read per source (frames read together hold several sources)."""
+
+    def per_source(*parts: pl.DataFrame) -> Counter[tuple[str, str]]:
+        tally: Counter[tuple[str, str]] = Counter()
+        for part in parts:
+            tally.update({(c, s): n for c, s, n in part.group_by("customer", "source").len().iter_rows()})
+        return tally
+
+    tallies = {
+        "raw_rows": per_source(*frames.raw.values()),
+        "usage_rows": per_source(frames.usages),
+        "vendor_number_rows": per_source(frames.vendor_numbers),
+        "e164_rows": per_source(frames.e164),
+    }
+    return [(c, {name: tally[(c.customer, c.name)] for name, tally in tallies.items()}) for c in configs]
+
+
+def _load_row(load_id: str, config: SourceConfig, counts: dict[str, int], now: datetime) -> dict[str, Any]:
     return {
         "load_id": load_id,
-        "customer": customer,
+        "customer": config.customer,
         "source": config.name,
         "kind": config.kind,
         "location": str(config.path) if config.path else str(config.options.get("url", "")),
         "loaded_at": now,
-        "raw_rows": sum(f.height for f in source.raw.values()),
-        "usage_rows": source.usages.height,
-        "vendor_number_rows": source.vendor_numbers.height,
-        "e164_rows": source.e164.height,
+        **counts,
     }
 
 
@@ -432,7 +512,7 @@ def _refuse_violations(model: type[pa.DataFrameModel], frame: pl.DataFrame, file
         raise SourceError(file, f"fails the check: {first.check}" + (f" (value {first.value!r})" if column else ""), row=row, column=column)
 
 
-def _under(path: pl.Expr, node: str) -> pl.Expr:
+def _under(path: pl.Expr, node: str | pl.Expr) -> pl.Expr:
     return (path == node) | path.str.starts_with(node + ".")
 
 

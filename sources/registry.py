@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sources import audiocodes, cucm, e164, live, multivendor, teams, unity, webex
 from sources.base import Reader
+from sources.generic import BATCH_READERS as GENERIC_BATCH
 from sources.generic import READERS as GENERIC
 
 READERS: dict[str, Reader] = {
@@ -17,3 +18,5 @@ READERS: dict[str, Reader] = {
     **e164.READERS,
     **live.READERS,
 }
+# Kinds whose reader also reads many sources at once (a night loads hundreds of them).
+BATCH_READERS = {**GENERIC_BATCH}

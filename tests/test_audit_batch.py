@@ -263,6 +263,28 @@ def test_one_bad_estate_refuses_the_whole_load_naming_its_file_and_row(tmp_path:
         assert lake.read("staged_usages").is_empty() and lake.read("number_changes").is_empty()
 
 
+@pytest.mark.parametrize(
+    ("file", "overrides", "refused"),
+    [
+        ("inventory.csv", {"inventory": GLOBEX_INVENTORY + "10O3,sys.prov.Globex.Oslo,Available,\n"}, r"row 4, column 'number': '10O3' is not a number"),
+        ("inventory.csv", {"inventory": GLOBEX_INVENTORY + "1001,sys.prov.Globex.Oslo,Used,Device\n"}, r"row 4, column 'number': '1001' at 'sys.prov.Globex.Oslo' is listed twice \(first at row 2\)"),
+        ("inventory.csv", {"inventory": GLOBEX_INVENTORY + "1003,sys.prov.Acme.London,Available,\n"}, r"row 4, column 'hierarchy': 'sys.prov.Acme.London' is not a node of the hierarchy at or under sys.prov.Globex"),
+        ("usages.csv", {"usages": GLOBEX_USAGES + "Oslo,device/cucm/Fax,F1,1002,,,,,,true\n"}, r"row 3, column 'device_type': 'device/cucm/Fax' is not one of"),
+        ("usages.csv", {"usages": GLOBEX_USAGES + "Oslo,device/cucm/Phone,SEP1,1002,,,,,,maybe\n"}, r"row 3, column 'online': 'maybe' is not true or false"),
+        ("usages.csv", {"usages": GLOBEX_USAGES + "London,device/cucm/Phone,SEP1,1002,,,,,,true\n"}, r"row 3, column 'hierarchy': 'London' is not a node of the hierarchy under sys.prov.Globex"),
+    ],
+    ids=["bad number", "repeated entry", "node of another customer", "unknown device type", "bad boolean", "unknown site"],
+)
+def test_rows_checked_together_are_refused_in_their_own_file_and_row(tmp_path: Path, file: str, overrides: dict[str, str], refused: str) -> None:
+    """Files of a load are checked in one pass; the refusal still names the bad file's own row."""
+    with Warehouse(tmp_path / "warehouse") as lake:
+        with pytest.raises(SourceError, match=refused) as error:
+            load_estates(lake, [write_estate(tmp_path / "acme"), globex_estate(tmp_path / "globex", **overrides)])
+
+        assert error.value.file == str(tmp_path / "globex" / file)
+        assert lake.read("number_inventory").is_empty() and lake.read("staged_usages").is_empty()
+
+
 def test_the_same_customer_twice_in_one_load_is_refused(tmp_path: Path) -> None:
     with Warehouse(tmp_path / "warehouse") as lake, pytest.raises(SourceError, match="already loaded from another file"):
         load_estates(lake, [write_estate(tmp_path / "a"), write_estate(tmp_path / "b")])
