@@ -19,7 +19,7 @@ from numaudit.ids import new_id, utc_now
 from schemas.models import HierarchyModel, InventoryModel, SettingsModel, StagedUsageModel, violations
 from schemas.tables import ADMIN_FIELDS, NUMBER_INVENTORY, SETTINGS, SOURCE_LOADS, TABLES, empty
 from sources.base import SourceConfig, SourceError, SourceFrames
-from sources.csvfile import FIRST_DATA_ROW, parse_bool_column, read_text_csv
+from sources.csvfile import FIRST_DATA_ROW, read_text_csv
 from sources.live import LIVE_KINDS
 from sources.registry import BATCH_READERS, READERS
 from sources.rowchecks import FileRows
@@ -112,51 +112,92 @@ def read_estate(
 ) -> Estate:
     """Parse and check an estate file and the hierarchy, settings and (unless told not to: the
     loader reads it later, a group of estates at a time) the inventory it names."""
+    (estate,) = read_estates([file], known_nodes, checks, with_inventory=with_inventory)
+    return estate
+
+
+def read_estates(
+    files: Sequence[Path], known_nodes: frozenset[str] = frozenset(), checks: Checks | None = None, *, with_inventory: bool = True
+) -> list[Estate]:
+    """Several estate files, their hierarchies checked in one pass. A file's sources may name
+    the nodes the warehouse knows, its own, and those of the files before it."""
     checks = checks or Checks()
-    document = _read_toml(file)
-    folder = file.resolve().parent
-    customer = _required_text(document, "customer", file)
-    hierarchy_file = _inside(folder, _required_text(document, "hierarchy", file), file, "hierarchy")
-    hierarchy = read_hierarchy(hierarchy_file, customer, checks)
-    nodes = known_nodes | frozenset(hierarchy["path"].to_list())
-    settings = read_settings(document.get("settings", {}), customer, file, checks)
-    inventory, inventory_file = None, None
-    if "inventory" in document:
-        inventory_file = _inside(folder, _required_text(document, "inventory", file), file, "inventory")
-        if with_inventory:
-            inventory = read_inventory(inventory_file, customer, nodes, checks)
-    unknown = set(document) - {"customer", "hierarchy", "inventory", "settings", "sources"}
-    if unknown:
-        raise SourceError(file, f"unknown key(s) {', '.join(sorted(unknown))}")
-    sources = [_source_config(entry, i, folder, file, customer, nodes) for i, entry in enumerate(document.get("sources", []), 1)]
-    names = [s.name for s in sources]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise SourceError(file, f"source name(s) used twice: {', '.join(duplicated)}")
-    return Estate(file, customer, hierarchy, settings, inventory, inventory_file, sources, nodes)
+    documents = [(file, _read_toml(file)) for file in files]
+    customers: dict[str, Path] = {}
+    for file, document in documents:
+        customer = _required_text(document, "customer", file)
+        if customer in customers:
+            raise SourceError(file, f"customer {customer} is already loaded from another file of this load ({customers[customer]})")
+        customers[customer] = file
+        unknown = set(document) - {"customer", "hierarchy", "inventory", "settings", "sources"}
+        if unknown:
+            raise SourceError(file, f"unknown key(s) {', '.join(sorted(unknown))}")
+    hierarchy_files = [_inside(file.resolve().parent, _required_text(d, "hierarchy", file), file, "hierarchy") for file, d in documents]
+    hierarchies = read_hierarchies(list(zip(hierarchy_files, customers, strict=True)), checks)
+    estates = []
+    known = known_nodes
+    for (file, document), customer, hierarchy in zip(documents, customers, hierarchies, strict=True):
+        folder = file.resolve().parent
+        nodes = known | frozenset(hierarchy["path"].to_list())
+        settings = read_settings(document.get("settings", {}), customer, file, checks)
+        inventory, inventory_file = None, None
+        if "inventory" in document:
+            inventory_file = _inside(folder, _required_text(document, "inventory", file), file, "inventory")
+            if with_inventory:
+                inventory = read_inventory(inventory_file, customer, nodes, checks)
+        sources = [_source_config(entry, i, folder, file, customer, nodes) for i, entry in enumerate(document.get("sources", []), 1)]
+        names = [s.name for s in sources]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise SourceError(file, f"source name(s) used twice: {', '.join(duplicated)}")
+        estates.append(Estate(file, customer, hierarchy, settings, inventory, inventory_file, sources, nodes))
+        known = nodes
+    return estates
 
 
 def read_hierarchy(file: Path, customer: str, checks: Checks | None = None) -> pl.DataFrame:
-    frame = read_text_csv(file, HIERARCHY_COLUMNS)
-    flags = {c: parse_bool_column(frame, c, file, default=False) for c in ("number_management", "slc_dial_plan", "hybrid")}
+    (hierarchy,) = read_hierarchies([(file, customer)], checks)
+    return hierarchy
+
+
+def read_hierarchies(files: Sequence[tuple[Path, str]], checks: Checks | None = None) -> list[pl.DataFrame]:
+    """Hierarchy files, each with the customer its estate names, checked in one pass."""
+    parts = [
+        read_text_csv(file, HIERARCHY_COLUMNS).with_row_index("_row", offset=FIRST_DATA_ROW).with_columns(_file=pl.lit(i, pl.UInt32()))
+        for i, (file, _) in enumerate(files)
+    ]
+    frame = pl.concat(parts, how="diagonal")
+    rows = FileRows([file for file, _ in files], frame)
+    flags = {c: rows.boolean(c, default=False) for c in ("number_management", "slc_dial_plan", "hybrid")}
     hierarchy = frame.select(
         pl.col("path").str.strip_chars(),
         pl.col("kind").str.strip_chars().str.to_lowercase(),
         parent=pl.when(pl.col("path").str.contains(r"\.")).then(pl.col("path").str.strip_chars().str.replace(r"\.[^.]+$", "")),
         **flags,
+        _file="_file",
+        _row="_row",
     )
-    _refuse_repeats(hierarchy, ["path"], file)
-    (checks or Checks()).check(HierarchyModel, hierarchy, partial(_refuse_violations, HierarchyModel, hierarchy, file), shared=True)
-    paths = set(hierarchy["path"].to_list())
-    orphans = hierarchy.with_row_index("_i").filter(pl.col("parent").is_not_null() & ~pl.col("parent").is_in(list(paths)))
-    if not orphans.is_empty():
-        row = orphans.row(0, named=True)
-        raise SourceError(file, f"{row['path']!r}: its parent {row['parent']!r} is not in the file", row=row["_i"] + FIRST_DATA_ROW, column="path")
-    kinds = dict(zip(hierarchy["path"], hierarchy["kind"], strict=True))
-    if kinds.get(customer) != "customer":
-        found = f"it is a {kinds[customer]}" if customer in kinds else "it is not in the file"
-        raise SourceError(file, f"the estate's customer {customer!r} must be a node of kind customer; {found}", column="path")
-    return hierarchy
+    checked = FileRows(rows.files, hierarchy)
+    checked.refuse_repeats(["path"])
+
+    def refuse() -> None:  # file by file: files share their upper nodes, which count once
+        for index, (file, _) in enumerate(files):
+            _refuse_violations(HierarchyModel, hierarchy.filter(pl.col("_file") == index).drop("_file", "_row"), file)
+
+    (checks or Checks()).check(HierarchyModel, hierarchy.drop("_file", "_row").unique(maintain_order=True), refuse, shared=True)
+    paths = hierarchy.select("_file", parent="path", _has_parent=pl.lit(True))
+    with_parents = hierarchy.join(paths, on=["_file", "parent"], how="left", maintain_order="left")
+    FileRows(rows.files, with_parents).refuse(
+        pl.col("parent").is_not_null() & pl.col("_has_parent").is_null(), "path", "{value!r}: its parent {parent!r} is not in the file"
+    )
+    customers = pl.DataFrame({"_file": range(len(files)), "path": [c for _, c in files]}, schema={"_file": pl.UInt32(), "path": pl.String()})
+    kinds = customers.join(hierarchy.select("_file", "path", "kind"), on=["_file", "path"], how="left", maintain_order="left")
+    for (file, customer), kind in zip(files, kinds["kind"], strict=True):
+        if kind != "customer":
+            found = f"it is a {kind}" if kind is not None else "it is not in the file"
+            raise SourceError(file, f"the estate's customer {customer!r} must be a node of kind customer; {found}", column="path")
+    split = hierarchy.partition_by("_file", as_dict=True)
+    return [split.get((i,), hierarchy.clear()).drop("_file", "_row") for i in range(len(files))]
 
 
 def read_settings(values: dict[str, Any], customer: str, file: Path, checks: Checks | None = None) -> pl.DataFrame:
@@ -320,13 +361,8 @@ def load_estates(warehouse: Warehouse, files: Sequence[Path], group_bytes: int =
     naming file, row and column, and nothing is written."""
     checks = Checks(deferred=len(files) > 1)
     known = frozenset(warehouse.read("hierarchy")["path"].to_list())
-    estates: list[Estate] = []
-    for file in files:
-        estate = read_estate(file, known, checks, with_inventory=False)
-        if any(e.customer == estate.customer for e in estates):
-            raise SourceError(file, f"customer {estate.customer} is already loaded from another file of this load")
-        estates.append(estate)
-        known = known | frozenset(estate.hierarchy["path"].to_list())
+    estates = read_estates(files, known, checks, with_inventory=False)
+    known = known.union(*(e.nodes for e in estates))
     checks.run()
     load_id = new_id("L")
     now = utc_now()
@@ -483,24 +519,6 @@ def _load_row(load_id: str, config: SourceConfig, counts: dict[str, int], now: d
         "loaded_at": now,
         **counts,
     }
-
-
-def _refuse_repeats(frame: pl.DataFrame, keys: list[str], file: Path) -> None:
-    """Refuse a row whose keys an earlier row already has, naming both rows: the schema's
-    uniqueness check names only the first of them, which looks right when read."""
-    indexed = frame.with_row_index("_i")
-    repeats = indexed.filter(~pl.struct(keys).is_first_distinct())
-    if repeats.is_empty():
-        return
-    repeat = repeats.row(0, named=True)
-    first = indexed.filter(pl.all_horizontal(pl.col(key) == repeat[key] for key in keys))["_i"][0]
-    value = " at ".join(repr(repeat[key]) for key in keys)
-    raise SourceError(
-        file,
-        f"{value} is listed twice (first at row {first + FIRST_DATA_ROW})",
-        row=repeat["_i"] + FIRST_DATA_ROW,
-        column=keys[0],
-    )
 
 
 def _refuse_violations(model: type[pa.DataFrameModel], frame: pl.DataFrame, file: Path) -> None:

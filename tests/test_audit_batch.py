@@ -272,8 +272,11 @@ def test_one_bad_estate_refuses_the_whole_load_naming_its_file_and_row(tmp_path:
         ("usages.csv", {"usages": GLOBEX_USAGES + "Oslo,device/cucm/Fax,F1,1002,,,,,,true\n"}, r"row 3, column 'device_type': 'device/cucm/Fax' is not one of"),
         ("usages.csv", {"usages": GLOBEX_USAGES + "Oslo,device/cucm/Phone,SEP1,1002,,,,,,maybe\n"}, r"row 3, column 'online': 'maybe' is not true or false"),
         ("usages.csv", {"usages": GLOBEX_USAGES + "London,device/cucm/Phone,SEP1,1002,,,,,,true\n"}, r"row 3, column 'hierarchy': 'London' is not a node of the hierarchy under sys.prov.Globex"),
+        ("hierarchy.csv", {"hierarchy": GLOBEX_HIERARCHY + "sys.prov.Globex.Oslo.Lab,room,true,false,false\n"}, r"row \d+, column 'kind': fails the check"),
+        ("hierarchy.csv", {"hierarchy": GLOBEX_HIERARCHY + "sys.prov.Globex.Rome.Lab,site,true,false,false\n"}, r"'sys.prov.Globex.Rome.Lab': its parent 'sys.prov.Globex.Rome' is not in the file"),
+        ("hierarchy.csv", {"hierarchy": GLOBEX_HIERARCHY + "sys.prov.Globex.Oslo,site,maybe,false,false\n"}, r"column 'number_management': 'maybe' is not true or false"),
     ],
-    ids=["bad number", "repeated entry", "node of another customer", "unknown device type", "bad boolean", "unknown site"],
+    ids=["bad number", "repeated entry", "node of another customer", "unknown device type", "bad boolean", "unknown site", "unknown node kind", "orphan node", "bad flag"],
 )
 def test_rows_checked_together_are_refused_in_their_own_file_and_row(tmp_path: Path, file: str, overrides: dict[str, str], refused: str) -> None:
     """Files of a load are checked in one pass; the refusal still names the bad file's own row."""
