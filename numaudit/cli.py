@@ -43,18 +43,21 @@ def load(
 ) -> None:
     """Load customers' estates: hierarchy, settings, existing inventory and sources.
 
-    Every estate is read and checked completely first, then all are written in one
-    transaction; a bad file, row or column refuses the load and nothing is written.
+    All estates load in one transaction: a bad file, row or column anywhere refuses the
+    load and nothing is written. An inventory file is imported once: the same file content
+    loaded again is not re-read (entries removed since do not come back).
     """
     from numaudit.estate import load_estates
 
     with _errors(), Warehouse(warehouse) as lake:
         for estate, report in zip(estates, load_estates(lake, estates), strict=True):
-            out.print(
-                f"[green]loaded[/] {estate} → {report.customer}: {report.nodes} nodes, "
-                f"{report.entries_added} inventory entries imported"
+            imported = (
+                f"inventory file unchanged since its import ({report.entries_kept} entries), not read again"
+                if report.inventory_unchanged
+                else f"{report.entries_added} inventory entries imported"
                 + (f" ({report.entries_kept} already present, kept as they are)" if report.entries_kept else "")
             )
+            out.print(f"[green]loaded[/] {estate} → {report.customer}: {report.nodes} nodes, {imported}")
             for name, counts in report.sources.items():
                 out.print(f"  source {name}: " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
 

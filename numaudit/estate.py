@@ -3,6 +3,7 @@ transaction. Bad input is refused with the file, row and column, and nothing is 
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -17,8 +18,8 @@ import polars as pl
 
 from numaudit.ids import new_id, utc_now
 from schemas.models import HierarchyModel, InventoryModel, SettingsModel, StagedUsageModel, violations
-from schemas.tables import ADMIN_FIELDS, NUMBER_INVENTORY, SETTINGS, SOURCE_LOADS, TABLES, empty
-from sources.base import SourceConfig, SourceError, SourceFrames
+from schemas.tables import ADMIN_FIELDS, INVENTORY_IMPORTS, NUMBER_INVENTORY, SETTINGS, SOURCE_LOADS, TABLES, empty
+from sources.base import SourceConfig, SourceError, SourceFrames, read_file_bytes
 from sources.csvfile import FIRST_DATA_ROW, read_text_csv
 from sources.live import LIVE_KINDS
 from sources.registry import BATCH_READERS, READERS
@@ -52,6 +53,7 @@ class Estate:
     inventory_file: Path | None
     sources: list[SourceConfig] = field(default_factory=list)
     nodes: frozenset[str] = frozenset()  # the hierarchy paths its rows may name
+    inventory_digest: str | None = None  # sha256 of the inventory file as read
 
     def input_bytes(self) -> int:
         """Size of the files its inventory and sources are read from (a folder: its files)."""
@@ -72,6 +74,7 @@ class LoadReport:
     entries_added: int
     entries_kept: int
     sources: dict[str, dict[str, int]]
+    inventory_unchanged: bool = False  # the same inventory file as imported before: not re-read
 
 
 class Checks:
@@ -370,6 +373,12 @@ def load_estates(warehouse: Warehouse, files: Sequence[Path], group_bytes: int =
     # Estates share their upper nodes; as with loads one after another, the last file wins.
     hierarchy = pl.concat([e.hierarchy for e in estates]).unique("path", keep="last", maintain_order=True)
     reports: dict[str, LoadReport] = {}
+    imports = {
+        customer: (digest, rows)
+        for customer, digest, rows in warehouse.query(
+            "SELECT customer, arg_max(sha256, imported_at), arg_max(rows, imported_at) FROM inventory_imports GROUP BY customer"
+        ).iter_rows()
+    }
     extra = {"load_id": load_id, "customers": customers}
     with warehouse.transaction(f"load {customers[0] if len(customers) == 1 else f'{len(customers)} customers'}", extra) as tx:
         tx.delete_in("hierarchy", "path", hierarchy["path"].to_list())
@@ -377,7 +386,7 @@ def load_estates(warehouse: Warehouse, files: Sequence[Path], group_bytes: int =
         tx.delete_in("settings", "customer", customers)
         tx.append("settings", pl.concat([e.settings for e in estates]))
         for group in _groups(estates, group_bytes):
-            reports |= _load_group(tx, warehouse, group, sorted(known), checks, load_id, now)
+            reports |= _load_group(tx, warehouse, group, sorted(known), checks, imports, load_id, now)
     return [reports[c] for c in customers]
 
 
@@ -395,10 +404,25 @@ def _groups(estates: list[Estate], group_bytes: int) -> Iterator[list[Estate]]:
 
 
 def _load_group(
-    tx: Transaction, warehouse: Warehouse, estates: list[Estate], known: list[str], checks: Checks, load_id: str, now: datetime
+    tx: Transaction,
+    warehouse: Warehouse,
+    estates: list[Estate],
+    known: list[str],
+    checks: Checks,
+    imports: dict[str, tuple[str, int]],
+    load_id: str,
+    now: datetime,
 ) -> dict[str, LoadReport]:
-    """Read, check and write the inventories and sources of a group of estates."""
-    with_files = [e for e in estates if e.inventory_file is not None]
+    """Read, check and write the inventories and sources of a group of estates. `imports`:
+    per customer, the digest and row count of the inventory file it imported last."""
+    # An inventory file is imported once: the same content again is not re-read.
+    unchanged = {}
+    for estate in estates:
+        if estate.inventory_file is not None:
+            estate.inventory_digest = _digest(estate.inventory_file)
+            if estate.inventory_digest == imports.get(estate.customer, ("", 0))[0]:
+                unchanged[estate.customer] = imports[estate.customer][1]
+    with_files = [e for e in estates if e.inventory_file is not None and e.customer not in unchanged]
     if with_files:
         read = read_inventories([(e.inventory_file, e.customer, e.nodes) for e in with_files if e.inventory_file], checks)
         for estate, inventory in zip(with_files, read, strict=True):
@@ -426,13 +450,26 @@ def _load_group(
         replaced = pl.DataFrame(raw_sources[table], schema={"customer": pl.String(), "source": pl.String()}, orient="row")
         tx.replace_raw(table, pl.concat(parts, how="diagonal"), replaced)
     tx.append("source_loads", pl.DataFrame(loads, schema=SOURCE_LOADS))
+    tx.append(
+        "inventory_imports",
+        pl.DataFrame(
+            [
+                (load_id, e.customer, str(e.inventory_file), e.inventory_digest, e.inventory.height, imported[e.customer].height, now)
+                for e in estates
+                if e.inventory is not None
+            ],
+            schema=INVENTORY_IMPORTS,
+            orient="row",
+        ),
+    )
     reports = {
         estate.customer: LoadReport(
             load_id=load_id,
             customer=estate.customer,
             nodes=estate.hierarchy.height,
             entries_added=imported[estate.customer].height,
-            entries_kept=0 if estate.inventory is None else estate.inventory.height - imported[estate.customer].height,
+            entries_kept=unchanged.get(estate.customer, 0) if estate.inventory is None else estate.inventory.height - imported[estate.customer].height,
+            inventory_unchanged=estate.customer in unchanged,
             sources={
                 row["source"]: {"usages": row["usage_rows"], "vendor_numbers": row["vendor_number_rows"], "e164": row["e164_rows"], "raw": row["raw_rows"]}
                 for row in loads
@@ -528,6 +565,10 @@ def _refuse_violations(model: type[pa.DataFrameModel], frame: pl.DataFrame, file
         column = first.column if first.column and first.column in frame.columns else None
         row = None if first.row is None else first.row + FIRST_DATA_ROW
         raise SourceError(file, f"fails the check: {first.check}" + (f" (value {first.value!r})" if column else ""), row=row, column=column)
+
+
+def _digest(file: Path) -> str:
+    return hashlib.sha256(read_file_bytes(file)).hexdigest()
 
 
 def _under(path: pl.Expr, node: str | pl.Expr) -> pl.Expr:

@@ -172,6 +172,19 @@ STAGED_E164: dict[str, pl.DataType] = {
     "is_primary": pl.Boolean(),
 }
 
+# One row per inventory file imported: its content's digest, so that loading the same file
+# again (a nightly load names it every night) neither re-reads it nor brings back entries
+# removed since.
+INVENTORY_IMPORTS: dict[str, pl.DataType] = {
+    "load_id": pl.String(),
+    "customer": pl.String(),
+    "file": pl.String(),
+    "sha256": pl.String(),
+    "rows": pl.Int64(),
+    "added": pl.Int64(),
+    "imported_at": pl.Datetime("us"),
+}
+
 TABLES: dict[str, dict[str, pl.DataType]] = {
     "hierarchy": HIERARCHY,
     "settings": SETTINGS,
@@ -181,6 +194,7 @@ TABLES: dict[str, dict[str, pl.DataType]] = {
     "number_changes": NUMBER_CHANGES,
     "audit_exceptions": AUDIT_EXCEPTIONS,
     "source_loads": SOURCE_LOADS,
+    "inventory_imports": INVENTORY_IMPORTS,
     "staged_usages": STAGED_USAGES,
     "staged_vendor_numbers": STAGED_VENDOR_NUMBERS,
     "staged_e164": STAGED_E164,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from numaudit.estate import load_estate
@@ -39,6 +40,29 @@ def test_reload_keeps_existing_entries_as_they_are(lake: Warehouse, estate: Path
     assert report.entries_added == 0 and report.entries_kept == 4
     assert lake.query("SELECT tag FROM number_inventory WHERE number = '1001'").item() == "edited by admin"
     assert lake.read("number_inventory").height == 4
+
+
+def test_an_unchanged_inventory_file_is_not_imported_again(lake: Warehouse, estate: Path) -> None:
+    """The nightly load names the same inventory every night: it is imported once, and an
+    entry removed since (SPEC 8 range deletion) does not come back."""
+    first = load_estate(lake, estate)
+    lake.con.execute("DELETE FROM number_inventory WHERE number = '1001'")
+    again = load_estate(lake, estate)
+
+    assert not first.inventory_unchanged and again.inventory_unchanged
+    assert again.entries_added == 0 and again.entries_kept == 4
+    assert lake.read("number_inventory").filter(pl.col("number") == "1001").is_empty()
+    assert lake.read("inventory_imports")["rows"].to_list() == [4]
+
+
+def test_a_changed_inventory_file_is_imported_again(lake: Warehouse, estate: Path) -> None:
+    load_estate(lake, estate)
+    inventory = estate.parent / "inventory.csv"
+    inventory.write_text(inventory.read_text() + "1999,sys.prov.Acme.London,Available,,,\n")
+    report = load_estate(lake, estate)
+
+    assert not report.inventory_unchanged and report.entries_added == 1 and report.entries_kept == 4
+    assert lake.read("inventory_imports").sort("imported_at")["added"].to_list() == [4, 1]
 
 
 def refused(lake: Warehouse, estate: Path) -> SourceError:
