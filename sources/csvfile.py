@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,19 +16,33 @@ from sources.base import SourceError, read_file_bytes
 # CSV rows are numbered as a spreadsheet shows them: the header is row 1.
 FIRST_DATA_ROW = 2
 
+_QUOTE, _COMMA, _LF, _CR = b'"'[0], b","[0], b"\n"[0], b"\r"[0]
+# The first character `str.strip()` would keep, when it is ASCII: a non-ASCII byte starts a
+# character that may be Unicode white space (NBSP, U+2028...), looked at on its own.
+_NOT_ASCII_SPACE = re.compile(rb"[^\t\n\x0b\x0c\r\x1c-\x1f ]")
+# UTF-8 is checked this many bytes at a time, so that no text as long as the file is made.
+_DECODE_CHUNK = 1 << 20
+# Records are counted this many bytes at a time: a chunk's separators, quotes and line ends
+# each take a row of a frame, and memory stays well below the parser's own.
+_CHUNK = 1 << 21
+# Byte positions are Polars row indices (32 bits): a larger text takes the Python path.
+_VECTORISED_LIMIT = 2**32 - 2
+
 
 def read_text_csv(path: Path, required: Iterable[str] = (), *, case_insensitive: bool = False) -> pl.DataFrame:
     """Every column as text ('' for an empty cell); refuses a missing file, bad encoding,
     ragged rows and missing required columns."""
     data = read_file_bytes(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        row = data[: error.start].count(b"\n") + 1
-        raise SourceError(path, "is not UTF-8 text (export it as UTF-8)", row=row) from error
-    if not text.strip():
+    body = data.removeprefix(codecs.BOM_UTF8)  # as the "utf-8-sig" codec does: one BOM, if any
+    if not _is_utf8(body):
+        try:
+            data.decode("utf-8-sig")  # for the error's position
+        except UnicodeDecodeError as error:
+            row = data[: error.start].count(b"\n") + 1
+            raise SourceError(path, "is not UTF-8 text (export it as UTF-8)", row=row) from error
+    if _is_blank(body):
         raise SourceError(path, "is empty: expected a header row and data rows")
-    frame = parse_csv_text(text, path)
+    frame = _parse_csv_bytes(body, path, header_row=1)
     present = {c.lower() if case_insensitive else c: c for c in frame.columns}
     missing = [c for c in required if (c.lower() if case_insensitive else c) not in present]
     if missing:
@@ -49,30 +65,36 @@ def parse_csv_text(text: str, origin: Path | str, *, header_row: int = 1) -> pl.
     the end are ignored, a blank line between rows is refused. Line ends may be LF, CRLF, or
     CR alone (Excel for Mac's "CSV (Macintosh)").
     """
-    if "\r" in text and "\n" not in text:
-        text = text.replace("\r", "\n")
-    header, widths = _record_shape(text, origin, header_row)
+    return _parse_csv_bytes(text.encode("utf-8"), origin, header_row=header_row)
+
+
+def _parse_csv_bytes(data: bytes, origin: Path | str, *, header_row: int) -> pl.DataFrame:
+    """`parse_csv_text` of UTF-8 text without a BOM, read as bytes: no Python object per row."""
+    if b"\r" in data and b"\n" not in data:
+        data = data.replace(b"\r", b"\n")
+    header, widths = _record_shape(data, origin, header_row)
     names = [name.strip() for name in header]
     if not any(names):
         raise SourceError(origin, "has no header row: the first row is blank", row=header_row)
     for index, name in enumerate(names):
         if name and name in names[:index]:
             raise SourceError(origin, f"the header names column {name!r} twice", row=header_row, column=name)
-    records = len(widths)
-    while records > 1 and widths[records - 1] == 0:
-        records -= 1
-    for index in range(1, records):
-        if widths[index] != len(header):
-            found = (
-                "the row is blank (a blank line between rows)"
-                if widths[index] == 0
-                else f"the row has {widths[index]} field(s), the header {len(header)} "
-                "(a value lost, or a separator in an unquoted value?)"
-            )
-            raise SourceError(origin, f"is not a well-formed CSV file: {found}", row=header_row + index)
+    filled = (widths != 0).arg_true()
+    records = max(int(filled[-1]) + 1, 1) if filled.len() else 1
+    ragged = (widths.slice(1, records - 1) != len(header)).arg_true()
+    if ragged.len():
+        index = int(ragged[0]) + 1
+        width = int(widths[index])
+        found = (
+            "the row is blank (a blank line between rows)"
+            if width == 0
+            else f"the row has {width} field(s), the header {len(header)} "
+            "(a value lost, or a separator in an unquoted value?)"
+        )
+        raise SourceError(origin, f"is not a well-formed CSV file: {found}", row=header_row + index)
     try:
         frame = pl.read_csv(
-            text.encode("utf-8"),
+            data,
             infer_schema=False,
             empty_string_is_null=False,
             truncate_ragged_lines=False,
@@ -83,15 +105,154 @@ def parse_csv_text(text: str, origin: Path | str, *, header_row: int = 1) -> pl.
     return frame.head(records - 1).rename({c: c.strip() for c in frame.columns})
 
 
-def _record_shape(text: str, origin: Path | str, header_row: int) -> tuple[list[str], list[int]]:
-    """The header's fields, and the number of fields of every record (0 for a blank line)."""
+def _is_utf8(data: bytes) -> bool:
+    """Whether `data` decodes as UTF-8, checked a chunk at a time rather than as one text."""
+    if data.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _DECODE_CHUNK):
+            decoder.decode(view[start : start + _DECODE_CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _is_blank(data: bytes) -> bool:
+    """`not data.decode("utf-8").strip()` for UTF-8 `data`, decoding no more than its leading white space."""
+    position = 0
+    while (match := _NOT_ASCII_SPACE.search(data, position)) is not None:
+        start = match.start()
+        if data[start] < 0x80:
+            return False
+        char = data[start : start + 4].decode("utf-8", "ignore")[0]
+        if not char.isspace():
+            return False
+        position = start + len(char.encode("utf-8"))
+    return True
+
+
+def _record_shape(data: bytes, origin: Path | str, header_row: int) -> tuple[list[str], pl.Series]:
+    """The header's fields, and the number of fields of every record (0 for a blank line).
+
+    Counted on the bytes, vectorised (exports run to millions of rows): a record ends at a
+    line feed outside quotes and has one field more than it has separators outside quotes, a
+    byte being inside quotes after an odd number of quotes. That is how the csv module reads
+    a file whose quotes open and close whole values; a file quoted otherwise (a quote inside
+    an unquoted value, text after a closing quote, an unclosed quote), or holding quotes and
+    a CR that is not part of a CRLF, is read by the csv module itself, which gives the error.
+    Without quotes a record is a line: a CR is not a line end there, only part of a CRLF.
+    """
+    quoted = b'"' in data
+    shape = _record_widths(data, quoted) if len(data) <= _VECTORISED_LIMIT else None
+    if shape is None:
+        return _record_shape_of_text(data.decode("utf-8"), origin, header_row)
+    header_end, widths = shape
+    line = data[:header_end].decode("utf-8")
+    if not quoted:
+        return line.removesuffix("\r").split(","), widths
+    # The csv module's default field size limit (128 KiB) would refuse a large but well-formed cell.
+    csv.field_size_limit(max(csv.field_size_limit(), len(line) + 1))
+    return next(csv.reader(io.StringIO(line, newline=""), strict=True), []), widths
+
+
+def _record_widths(data: bytes, quoted: bool) -> tuple[int, pl.Series] | None:
+    """Where the first record ends, and the number of fields of every record; None for a file
+    whose quotes the bytes cannot tell (see `_record_shape`). Each chunk of bytes becomes a
+    frame of its special bytes (separators, line ends, CRs, quotes) with their positions."""
+    byte, at, inside, adjacent = pl.col("byte"), pl.col("at"), pl.col("inside"), pl.col("adjacent")
+    before, inside_before, separators = pl.col("before"), pl.col("inside_before"), pl.col("separators")
+    quote = byte == _QUOTE
+    outside = ~inside if quoted else pl.lit(True)
+    separator = (byte == _COMMA) & outside
+    line_end = (byte == _LF) & outside
+    special = [_COMMA, _LF, _CR, _QUOTE] if quoted else [_COMMA, _LF, _CR]
+    # Each special byte comes after the special byte `before`, `adjacent` if right after it. A
+    # quote or CR is checked against the byte after it when the next special byte comes.
+    misquoted = (
+        # An opening quote follows a separator, a line end or a quote (a "" in a value).
+        (quote & inside & ~adjacent)
+        # A closing quote comes before a separator, a line end or a quote.
+        | ((before == _QUOTE) & ~inside_before & ~adjacent)
+        # A CR is part of a CRLF.
+        | ((before == _CR) & (~adjacent | (byte != _LF)))
+    )
+    size, quotes, separators_seen = len(data), 0, 0
+    # The last special byte before the chunk: its position (-1: the start, as after a line end), the
+    # byte (0: none), whether it is inside quotes.
+    last_at, last_byte, last_inside = -1, 0, False
+    last_end, last_separators = -1, 0  # the last line end before the chunk, and the separators up to it
+    header_end = size
+    widths: list[pl.Series] = []
+    for chunk in range(0, size, _CHUNK):
+        own = pl.Series([data[chunk : chunk + _CHUNK]], dtype=pl.Binary).cast(pl.List(pl.UInt8)).explode()
+        plan = pl.DataFrame({"byte": own}).lazy().with_row_index("at", offset=chunk).filter(byte.is_in(special))
+        # (Counts as `cum_count` of non-null values and UInt32 literals: a `cum_sum` of booleans,
+        # or arithmetic in Int64, takes several times longer.)
+        if quoted:
+            # After an odd number of quotes a byte is inside a quoted value; such a quote opens one.
+            plan = plan.with_columns(inside=(pl.when(quote).then(1).cum_count() + _u32(quotes)) % _u32(2) == 1)
+        plan = plan.with_columns(
+            adjacent=(at.shift(1) + _u32(1) == at).fill_null(at == _u32(last_at + 1)),
+            before=byte.shift(1, fill_value=last_byte),
+            separators=pl.when(separator).then(1).cum_count() + _u32(separators_seen),
+        )
+        if quoted:
+            plan = plan.with_columns(inside_before=inside.shift(1, fill_value=last_inside))
+        found = plan.with_columns(misquoted=misquoted if quoted else pl.lit(False)).collect()
+        del own
+        if found.is_empty():
+            continue
+        if found["misquoted"].any():
+            return None
+        last = found.row(-1, named=True)
+        last_at, last_byte, last_inside = last["at"], last["byte"], last.get("inside", False)
+        separators_seen = last["separators"]
+        if quoted:
+            quotes += int((found["byte"] == _QUOTE).sum())
+        ends = found.filter(line_end).select("at", "separators", crlf=(before == _CR) & adjacent)
+        del found
+        if ends.is_empty():
+            continue
+        end = pl.col("at").cast(pl.Int64)
+        length = end - end.shift(1, fill_value=last_end) - 1
+        widths.append(
+            ends.select(
+                pl.when((length == 0) | ((length == 1) & pl.col("crlf")))
+                .then(0)
+                .otherwise(separators - separators.shift(1, fill_value=last_separators) + 1)
+                .cast(pl.UInt32)
+            ).to_series()
+        )
+        if last_end < 0:
+            header_end = int(ends["at"][0])
+        last_end, last_separators = int(ends["at"][-1]), int(ends["separators"][-1])
+    if quoted and (
+        quotes % 2  # a quote left open
+        or last_byte == _CR  # a CR with no line feed after it
+        or (last_byte == _QUOTE and not last_inside and last_at < size - 1)  # text after the last quote
+    ):
+        return None
+    # The last record, after the last line feed (a file's last line may have none).
+    rest = size - last_end - 1
+    blank = rest == 0 or (rest == 1 and data[-1] == _CR)
+    widths.append(pl.Series([0 if blank else separators_seen - last_separators + 1], dtype=pl.UInt32))
+    return header_end, pl.concat(widths)
+
+
+def _u32(value: int) -> pl.Expr:
+    return pl.lit(value, dtype=pl.UInt32)
+
+
+def _record_shape_of_text(text: str, origin: Path | str, header_row: int) -> tuple[list[str], pl.Series]:
+    """`_record_shape` with the csv module, for a text it cannot count on the bytes."""
     if '"' not in text:
-        # Without quotes a record is a line: count separators vectorised (exports run to
-        # millions of rows; the csv module below takes several times longer).
         lines = pl.Series(text.split("\n"), dtype=pl.String())
         blank = lines.str.strip_suffix("\r") == ""
         counts = pl.select(pl.when(blank).then(0).otherwise(lines.str.count_matches(",", literal=True) + 1)).to_series()
-        return lines[0].removesuffix("\r").split(","), counts.to_list()
+        return lines[0].removesuffix("\r").split(","), counts
     # A quoted value may hold separators and line ends: let the csv module find the records.
     # Its default field size limit (128 KiB) would refuse a large but well-formed cell.
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
@@ -105,7 +266,7 @@ def _record_shape(text: str, origin: Path | str, header_row: int) -> tuple[list[
             widths.append(len(record))
     except csv.Error as error:
         raise SourceError(origin, f"is not a well-formed CSV file: {error}", row=header_row + len(widths)) from error
-    return header, widths
+    return header, pl.Series(widths, dtype=pl.Int64)
 
 
 def _first_line(error: Exception) -> str:
