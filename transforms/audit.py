@@ -115,19 +115,23 @@ def audit_batch(inputs: AuditInputs, batch: Sequence[AuditParams]) -> AuditResul
         raise ValueError("a customer appears twice in one audit batch")
     customers = customers_frame(batch)
     site_scope = site_scope_frame(batch)
-    owned = owned_entries(inputs.entries, batch)
+    # Frames that several steps read are materialised once: a lazy plan would evaluate a
+    # shared subplan again for each of its readers. Owned entries get their ids on the
+    # materialised frame, so every reader sees the same ones: a landed row names its entry
+    # by id, and the rules find the entry without a join on strings.
+    owned = owned_entries(inputs.entries, batch).collect(engine=ENGINE).with_row_index("entry_id").lazy()
     above = entries_above(inputs.entries, batch)
-    usages = usable_usages(inputs.usages, customers, site_scope)
-    teams = teams_numbers(inputs.vendor_numbers, customers, site_scope)
+    usages = _materialised(usable_usages(inputs.usages, customers, site_scope))
+    teams = _materialised(teams_numbers(inputs.vendor_numbers, customers, site_scope))
     keys = pl.concat([usages.select(KEY), teams.select(KEY)]).unique()
-    landing = land(keys, owned, above, customers).cache()
+    landing = _materialised(land(keys, owned, above, customers))
     targets = landing.filter(pl.col("target").is_not_null())
-    landed_usages = usages.join(targets, on=KEY).cache()
+    landed_usages = _materialised(usages.join(targets, on=KEY))
     landed_teams = teams.join(targets, on=KEY)
-    facts = entry_facts(landed_usages, landed_teams, inputs.e164)
+    facts = _materialised(entry_facts(landed_usages, landed_teams, inputs.e164))
     scope = entries_in_scope(owned, customers, site_scope)
     staged = inputs.usages.join(customers.select("customer", "audit_id"), on="customer")
-    computed = apply_status_rules(scope, facts, unmapped_numbers(staged), customers, as_of, now).cache()
+    computed = _materialised(apply_status_rules(scope, facts, unmapped_numbers(staged), customers, as_of, now))
     changed = computed.filter(pl.col("_change").is_not_null())
     exceptions = pl.concat(
         [
@@ -145,12 +149,22 @@ def audit_batch(inputs: AuditInputs, batch: Sequence[AuditParams]) -> AuditResul
             exceptions,
             customer_counts(computed, customers),
             computed.group_by("customer", "status").len(),
-        ]
+        ],
+        engine=ENGINE,
     )
     return AuditResult(written, changes, links, found, counts, statuses)
 
 
 KEY = ["customer", "number", "site"]
+
+# Every input is in memory already, and the in-memory engine runs these plans faster than
+# the streaming one (a batch of 1M numbers: about 2.6 s against 3.7 s on 2 cores).
+ENGINE: Literal["in-memory"] = "in-memory"
+
+
+def _materialised(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """`frame` computed once: its readers share the result, not the plan."""
+    return frame.collect(engine=ENGINE).lazy()
 
 
 def customers_frame(batch: Sequence[AuditParams]) -> pl.LazyFrame:
@@ -253,57 +267,88 @@ def land(keys: pl.LazyFrame, owned: pl.LazyFrame, above: pl.LazyFrame, customers
     """Where each (customer, number, site) lands (SPEC 4.2): one row per target entry, or one
     row with a null target and the exception that stopped it.
 
-    Columns: customer, number, site, target, exists, outcome (`update`, `add`, `other_site`,
+    Columns: customer, number, site, target, target_id (the `entry_id` of an owned target
+    entry, null for a new one), exists, outcome (`update`, `add`, `other_site`,
     `ancestor_entry`), holder (the entry that blocked or redirected it).
-    """
-    inside = keys.join(owned.select("customer", "number", pl.col("hierarchy").alias("holder")), on=["customer", "number"])
-    # Entries above the customer hold the number for every site on their path.
-    outside = keys.join(above.select("number", pl.col("hierarchy").alias("holder")), on="number").filter(
-        under(pl.col("site"), pl.col("holder"))
-    )
-    mode = customers.select("customer", "mode")
 
-    def of(frame: pl.LazyFrame, wanted: str) -> pl.LazyFrame:
-        return frame.join(mode.filter(pl.col("mode") == wanted).select("customer"), on="customer", how="semi")
+    Each key meets the entries of its number once (the candidates, materialised here); the
+    rules of each mode read the candidates and what they say per key, not joins of their own.
+    """
+    holder, site = pl.col("holder"), pl.col("site")
+    # The customer's entries of the number: one row per entry, or one with a null holder.
+    inside = keys.join(
+        owned.select("customer", "number", holder="hierarchy", holder_id="entry_id"),
+        on=["customer", "number"],
+        how="left",
+    )
+    # Entries above the customer hold the number for every site on their path.
+    outside = keys.join(above.select("number", holder="hierarchy"), on="number").filter(under(site, holder))
+    entry = holder.is_not_null() & ~pl.col("above_customer")
+    candidates = (
+        pl.concat(
+            [inside.with_columns(above_customer=pl.lit(False)), outside.with_columns(above_customer=pl.lit(True))],
+            how="diagonal",
+        )
+        .join(customers.select("customer", "mode"), on="customer")
+        .with_columns(entry=entry, at_site=entry & (holder == site), on_path=entry & under(site, holder))
+        .collect(engine=ENGINE)
+    )
+    # Per key: does an entry of the customer hold the number at all, at the site, on the site's
+    # path; which entry would block an addition.
+    per_key = candidates.group_by(KEY).agg(
+        pl.col("mode").first(),
+        any_entry=pl.col("entry").any(),
+        any_at_site=pl.col("at_site").any(),
+        any_on_path=pl.col("on_path").any(),
+        # Several entries may block a key: the first in path order (the highest) is named.
+        site_blocker=pl.when(pl.col("above_customer") | (pl.col("on_path") & ~pl.col("at_site"))).then(holder).min(),
+        customer_blocker=pl.when(pl.col("above_customer")).then(holder).min(),
+    )
+
+    def of(frame: pl.DataFrame, wanted: str) -> pl.LazyFrame:
+        return frame.lazy().filter(pl.col("mode") == wanted)
 
     return pl.concat(
-        [_land_at_sites(of(keys, "site"), of(inside, "site"), of(outside, "site")), _land_in_customer(of(keys, "customer"), of(inside, "customer"), of(outside, "customer"))],
+        [
+            _land_at_sites(of(candidates, "site"), of(per_key, "site")),
+            _land_in_customer(of(candidates, "customer"), of(per_key, "customer")),
+        ],
         how="vertical",
     )
 
 
-def _land_at_sites(keys: pl.LazyFrame, inside: pl.LazyFrame, outside: pl.LazyFrame) -> pl.LazyFrame:
+def _land_at_sites(candidates: pl.LazyFrame, per_key: pl.LazyFrame) -> pl.LazyFrame:
     """Site mode: the entry at the site, else a new one there unless an ancestor holds it."""
-    at_site = inside.filter(pl.col("holder") == pl.col("site"))
-    above = pl.concat([inside.filter((pl.col("holder") != pl.col("site")) & under(pl.col("site"), pl.col("holder"))), outside])
-    blocked = above.join(at_site, on=KEY, how="anti")
-    free = keys.join(at_site, on=KEY, how="anti").join(blocked, on=KEY, how="anti")
+    at_site = candidates.filter(pl.col("at_site"))
+    # Entries above the site (the customer's on its path, or above the customer) block it.
+    blocked = per_key.filter(~pl.col("any_at_site") & pl.col("site_blocker").is_not_null())
+    free = per_key.filter(~pl.col("any_at_site") & pl.col("site_blocker").is_null())
     return pl.concat(
         [
             _landed(at_site, pl.col("holder"), exists=True, outcome="update"),
-            _landed(_first_holder(blocked), None, exists=False, outcome="ancestor_entry", holder=pl.col("holder")),
+            _landed(blocked, None, exists=False, outcome="ancestor_entry", holder=pl.col("site_blocker")),
             _landed(free, pl.col("site"), exists=False, outcome="add"),
         ],
         how="vertical",
     )
 
 
-def _land_in_customer(keys: pl.LazyFrame, inside: pl.LazyFrame, outside: pl.LazyFrame) -> pl.LazyFrame:
+def _land_in_customer(candidates: pl.LazyFrame, per_key: pl.LazyFrame) -> pl.LazyFrame:
     """Customer mode: the nearest entry between the site and the customer; else entries held
     elsewhere in the customer (never free them while the number is in use); else blocked by
     an entry above the customer (one entry per path); else a new entry at the customer."""
-    on_path = under(pl.col("site"), pl.col("holder"))
     # One entry per root-to-leaf path (validated on every write): at most one on the site's path.
-    nearest = inside.filter(on_path)
-    elsewhere = inside.filter(~on_path).join(nearest, on=KEY, how="anti")
-    settled = pl.concat([nearest.select(KEY), elsewhere.select(KEY)])
-    blocked = outside.join(settled, on=KEY, how="anti")
-    free = keys.join(settled, on=KEY, how="anti").join(blocked, on=KEY, how="anti")
+    nearest = candidates.filter(pl.col("on_path"))
+    elsewhere = candidates.filter(pl.col("entry") & ~pl.col("on_path")).join(
+        per_key.filter(pl.col("any_entry") & ~pl.col("any_on_path")), on=KEY, how="semi"
+    )
+    blocked = per_key.filter(~pl.col("any_entry") & pl.col("customer_blocker").is_not_null())
+    free = per_key.filter(~pl.col("any_entry") & pl.col("customer_blocker").is_null())
     return pl.concat(
         [
             _landed(nearest, pl.col("holder"), exists=True, outcome="update"),
             _landed(elsewhere, pl.col("holder"), exists=True, outcome="other_site", holder=pl.col("holder")),
-            _landed(_first_holder(blocked), None, exists=False, outcome="ancestor_entry", holder=pl.col("holder")),
+            _landed(blocked, None, exists=False, outcome="ancestor_entry", holder=pl.col("customer_blocker")),
             _landed(free, pl.col("customer"), exists=False, outcome="add"),
         ],
         how="vertical",
@@ -314,19 +359,17 @@ def _landed(rows: pl.LazyFrame, target: pl.Expr | None, *, exists: bool, outcome
     return rows.select(
         *KEY,
         target=pl.lit(None, pl.String()) if target is None else target,
+        target_id=pl.col("holder_id") if exists else pl.lit(None, pl.get_index_type()),
         exists=pl.lit(exists),
         outcome=pl.lit(outcome),
         holder=pl.lit(None, pl.String()) if holder is None else holder,
     )
 
 
-def _first_holder(blocked: pl.LazyFrame) -> pl.LazyFrame:
-    return blocked.sort("holder").unique(KEY, keep="first")
-
-
 def entry_facts(landed_usages: pl.LazyFrame, landed_teams: pl.LazyFrame, e164: pl.LazyFrame) -> pl.LazyFrame:
-    """Per target entry: what the landed usages and Teams numbers say about it."""
-    entry = ["customer", "number", "target"]
+    """Per target entry (`target_id` as landed: null for a new entry): what the landed usages
+    and Teams numbers say about it."""
+    entry = ["customer", "number", "target", "target_id"]
     # One sort, then aggregations that keep row order within each group: sorting inside
     # every group costs far more when entries are many.
     by_usage = (
@@ -337,8 +380,8 @@ def entry_facts(landed_usages: pl.LazyFrame, landed_teams: pl.LazyFrame, e164: p
             vendor_list=pl.col("vendor").unique(maintain_order=True),
             has_used=(pl.col("implied_status") == "Used").any(),
             has_utility=(pl.col("implied_status") == "Used-Utility").any(),
-            usage_number_type=pl.col("number_type").filter(pl.col("number_type") != "").first(),
-            usage_e164=pl.col("e164").filter(pl.col("e164") != "").first(),
+            usage_number_type=_given("number_type").first(ignore_nulls=True),
+            usage_e164=_given("e164").first(ignore_nulls=True),
             exists=pl.col("exists").first(),
         )
     )
@@ -356,11 +399,17 @@ def entry_facts(landed_usages: pl.LazyFrame, landed_teams: pl.LazyFrame, e164: p
         .select("customer", "number", assoc_e164="e164")
     )
     return (
-        by_usage.join(by_teams, on=entry, how="full", coalesce=True)
+        # A new entry has no id yet: its null target_id matches.
+        by_usage.join(by_teams, on=entry, how="full", coalesce=True, nulls_equal=True)
         .with_columns(exists=pl.coalesce("exists", "teams_exists"), has_usage=pl.col("usage_list").is_not_null())
         .join(primary_e164, on=["customer", "number"], how="left")
         .rename({"target": "hierarchy"})
     )
+
+
+def _given(column: str) -> pl.Expr:
+    """The column's value, null when it is empty."""
+    return pl.when(pl.col(column) != "").then(pl.col(column))
 
 
 def unmapped_numbers(usages: pl.LazyFrame) -> pl.LazyFrame:
@@ -388,10 +437,14 @@ def apply_status_rules(
 ) -> pl.LazyFrame:
     """SPEC 4.3 rules 1–7 and 4.4 on every entry in scope and every new entry.
 
-    Adds `rule` (which rule decided), `_existing`, and `_change` (null when nothing changed).
+    `scope` rows carry their `entry_id`, the `target_id` of their facts. Adds `rule` (which rule
+    decided), `_existing`, and `_change` (null when nothing changed).
     """
     old = {c: pl.col(c) for c in MANAGED}
-    new_entries = facts.filter(~pl.col("exists")).select("customer", "number", "hierarchy")
+    # Entries in scope find their facts by id; new entries are the keys of their facts.
+    entry = ["customer", "number", "hierarchy"]
+    known = facts.filter(pl.col("exists")).drop(*entry, "exists").rename({"target_id": "entry_id"})
+    new = facts.filter(~pl.col("exists")).drop("exists", "target_id")
     teams = pl.col("teams_vendor").is_not_null()
     blocked_until_open = (pl.col("blocked_state") == "BlockedUntil") & (
         pl.col("blocked_until").is_null() | (pl.col("blocked_until") > as_of)
@@ -460,9 +513,14 @@ def apply_status_rules(
         .otherwise(pl.lit("updated"))
     )
     return (
-        pl.concat([scope.with_columns(_existing=pl.lit(True)), _blank_entries(new_entries, now)], how="vertical")
+        pl.concat(
+            [
+                scope.with_columns(_existing=pl.lit(True)).join(known, on="entry_id", how="left"),
+                _blank_entries(new.select(entry), now).join(new, on=entry),
+            ],
+            how="diagonal",
+        )
         .join(customers, on="customer", how="inner")
-        .join(facts.drop("exists"), on=["customer", "number", "hierarchy"], how="left")
         .join(unmapped, on=["customer", "number"], how="left")
         .with_columns(has_usage=pl.col("has_usage").fill_null(False), used_unmapped=pl.col("used_unmapped").fill_null(False))
         .with_columns(rule=rule)
@@ -625,9 +683,12 @@ def device_exceptions(usages: pl.LazyFrame) -> pl.LazyFrame:
     """The same device profile or phone name in more than one cluster (within a customer)."""
     frames = []
     for device_type, kind, label in ((DEVICE_PROFILE, "duplicate_device_profile", "device profile"), (PHONE, "duplicate_phone", "phone")):
+        # A source without a cluster ('') is not another cluster (as in cluster_exceptions).
+        named = usages.filter(
+            (pl.col("device_type") == device_type) & (pl.col("device_name") != "") & (pl.col("cluster") != "")
+        )
         duplicated = (
-            # A source without a cluster ('') is not another cluster (as in cluster_exceptions).
-            usages.filter((pl.col("device_type") == device_type) & (pl.col("device_name") != "") & (pl.col("cluster") != ""))
+            _in_several_clusters(named, ["customer", "device_name"])
             .group_by("customer", "device_name")
             .agg(
                 clusters=pl.col("cluster").unique().sort(),
@@ -652,9 +713,10 @@ def device_exceptions(usages: pl.LazyFrame) -> pl.LazyFrame:
 
 def cluster_exceptions(landed_usages: pl.LazyFrame) -> pl.LazyFrame:
     """One number used in more than one cluster, landing on one entry."""
+    entry = ["customer", "number", "target"]
     return (
-        landed_usages.filter(pl.col("cluster") != "")
-        .group_by("customer", "number", "target")
+        _in_several_clusters(landed_usages.filter(pl.col("cluster") != ""), entry)
+        .group_by(entry)
         .agg(clusters=pl.col("cluster").unique().sort(), audit_id=pl.col("audit_id").first())
         .filter(pl.col("clusters").list.len() > 1)
         .select(
@@ -666,6 +728,13 @@ def cluster_exceptions(landed_usages: pl.LazyFrame) -> pl.LazyFrame:
             )
         )
     )
+
+
+def _in_several_clusters(rows: pl.LazyFrame, by: list[str]) -> pl.LazyFrame:
+    """The rows of the groups `by` that are in more than one cluster. Counting clusters is
+    cheap; only those few groups are worth their lists of clusters."""
+    several = rows.group_by(by).agg(clusters=pl.col("cluster").n_unique()).filter(pl.col("clusters") > 1)
+    return rows.join(several, on=by, how="semi")
 
 
 def change_log_for_import(imported: pl.DataFrame, operation_id: str, now: datetime) -> pl.DataFrame:
