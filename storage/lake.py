@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from importlib import import_module
@@ -24,6 +25,7 @@ from storage.views import VIEWS
 
 CATALOG_FILE = "catalog.sqlite"
 DATA_DIR = "data"
+SCRATCH_DIR = "scratch"  # frames on their way into a transaction; empty between writes
 LAKE = "lake"
 _DUCKDB_VERSION = "v" + duckdb.__version__
 _RAW_TABLE = re.compile(r"^raw_[a-z0-9_]+$")
@@ -149,7 +151,7 @@ class Warehouse:
         except duckdb.Error as error:
             raise _write_error(self.home, error) from error
         try:
-            yield Transaction(self.con)
+            yield Transaction(self.con, self.home / SCRATCH_DIR)
             self.con.execute(
                 f"CALL {LAKE}.set_commit_message('numaudit', ?, extra_info => ?)",
                 [message, json.dumps(extra)],
@@ -158,7 +160,7 @@ class Warehouse:
         except BaseException as error:
             with suppress(duckdb.Error):  # a failed commit has already ended the transaction
                 self.con.execute("ROLLBACK")
-            if isinstance(error, duckdb.Error):
+            if isinstance(error, duckdb.Error | OSError):  # OSError: a scratch file (disk full, say)
                 raise _write_error(self.home, error) from error
             raise
 
@@ -177,8 +179,22 @@ class Warehouse:
 class Transaction:
     """Writes inside one open lake transaction (see Warehouse.transaction)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, scratch: Path) -> None:
         self.con = con
+        self.scratch = scratch
+
+    @contextmanager
+    def _scan(self, frame: pl.DataFrame) -> Iterator[str]:
+        """SQL that reads `frame`. A frame handed to DuckDB as Arrow stays in memory until
+        the transaction ends (a load of millions of rows would hold them all), so it goes
+        through an uncompressed Parquet file, which is also faster to insert from."""
+        self.scratch.mkdir(exist_ok=True)
+        file = self.scratch / f"{uuid.uuid4().hex}.parquet"
+        frame.write_parquet(file, compression="uncompressed", statistics=False)
+        try:
+            yield f"read_parquet('{_sql_string(str(file))}')"
+        finally:
+            file.unlink(missing_ok=True)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         self.con.execute(sql, params or [])
@@ -190,11 +206,8 @@ class Transaction:
     def append(self, table: str, frame: pl.DataFrame) -> None:
         if frame.is_empty():
             return
-        self.con.register("_numaudit_frame", frame.to_arrow())
-        try:
-            self.con.execute(f"INSERT INTO {LAKE}.{quote(table)} BY NAME SELECT * FROM _numaudit_frame")
-        finally:
-            self.con.unregister("_numaudit_frame")
+        with self._scan(frame) as rows:
+            self.con.execute(f"INSERT INTO {LAKE}.{quote(table)} BY NAME SELECT * FROM {rows}")
 
     def delete(self, table: str, where: str, params: Sequence[Any] | None = None) -> None:
         self.con.execute(f"DELETE FROM {LAKE}.{quote(table)} WHERE {where}", params or [])
@@ -203,25 +216,16 @@ class Transaction:
         """Delete the rows whose `column` is one of `values`."""
         if not values:
             return
-        self.con.register("_numaudit_values", pl.DataFrame({"value": list(values)}, schema={"value": pl.String()}).to_arrow())
-        try:
-            self.con.execute(f"DELETE FROM {LAKE}.{quote(table)} WHERE {quote(column)} IN (SELECT value FROM _numaudit_values)")
-        finally:
-            self.con.unregister("_numaudit_values")
+        with self._scan(pl.DataFrame({"value": list(values)}, schema={"value": pl.String()})) as rows:
+            self.con.execute(f"DELETE FROM {LAKE}.{quote(table)} WHERE {quote(column)} IN (SELECT value FROM {rows})")
 
     def delete_keys(self, table: str, keys: pl.DataFrame) -> None:
         """Delete the rows whose key columns match a row of `keys` (used to rewrite rows)."""
         if keys.is_empty():
             return
         columns = ", ".join(quote(c) for c in keys.columns)
-        self.con.register("_numaudit_keys", keys.to_arrow())
-        try:
-            self.con.execute(
-                f"DELETE FROM {LAKE}.{quote(table)} WHERE ({columns}) IN "
-                f"(SELECT ({columns}) FROM _numaudit_keys)"
-            )
-        finally:
-            self.con.unregister("_numaudit_keys")
+        with self._scan(keys) as rows:
+            self.con.execute(f"DELETE FROM {LAKE}.{quote(table)} WHERE ({columns}) IN (SELECT ({columns}) FROM {rows})")
 
     def replace_raw(self, table: str, frame: pl.DataFrame, sources: pl.DataFrame) -> None:
         """Replace the rows of each (customer, source) of `sources` in a raw table with those of
@@ -273,7 +277,7 @@ def _load_extensions(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"LOAD {name}")
 
 
-def _write_error(home: Path, error: duckdb.Error) -> WarehouseError:
+def _write_error(home: Path, error: duckdb.Error | OSError) -> WarehouseError:
     text = str(error)
     if "locked" in text.lower():
         return WarehouseError(

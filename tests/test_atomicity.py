@@ -131,6 +131,29 @@ def test_disk_full_writes_nothing_and_says_so(loaded: Warehouse, monkeypatch: py
     assert run_audit(loaded, AuditRequest(ACME, as_of=AS_OF)).state == "completed"
 
 
+def test_disk_full_on_a_scratch_file_writes_nothing_and_says_so(loaded: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frames reach DuckDB through scratch Parquet files: failing to write one is the same
+    refusal, not a stray OSError, and leaves no scratch file behind."""
+    before, snapshot = state(loaded), loaded.latest_snapshot()
+    real_write = pl.DataFrame.write_parquet
+    written = []
+
+    def full(frame: pl.DataFrame, file: Path, **options: object) -> None:
+        if written:  # the first frame reaches the transaction; the next finds the disk full
+            raise OSError(28, "No space left on device")
+        written.append(file)
+        real_write(frame, file, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", full)
+    with pytest.raises(WarehouseError) as caught:
+        run_audit(loaded, AuditRequest(ACME, as_of=AS_OF))
+    monkeypatch.undo()
+    message = str(caught.value)
+    assert str(loaded.home) in message and "nothing was written" in message and "full" in message
+    assert same(state(loaded), before) and loaded.latest_snapshot() == snapshot
+    assert written and not any((loaded.home / lake_module.SCRATCH_DIR).iterdir())
+
+
 def test_a_warehouse_opened_read_only_refuses_the_write(loaded_home: Path) -> None:
     with Warehouse(loaded_home, read_only=True) as lake:
         before = state(lake)
