@@ -14,8 +14,8 @@ from numaudit.auditing import AuditRequest, AuditSummary, run_audits
 from storage.lake import Warehouse
 from transforms.audit import under
 
-# Staged rows per batch: bounds the memory of one pass (about 1 GB per million rows).
-DEFAULT_BATCH_ROWS = 4_000_000
+# Staged rows per batch: bounds the memory of one pass (a 1.2M-entry batch peaks near 4 GB).
+DEFAULT_BATCH_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
