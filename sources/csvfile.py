@@ -27,6 +27,8 @@ _DECODE_CHUNK = 1 << 20
 _CHUNK = 1 << 21
 # Byte positions are Polars row indices (32 bits): a larger text takes the Python path.
 _VECTORISED_LIMIT = 2**32 - 2
+# Blank lines at the end of a file are looked for in this many last bytes.
+_TAIL = 1 << 12
 
 
 def read_text_csv(path: Path, required: Iterable[str] = (), *, case_insensitive: bool = False) -> pl.DataFrame:
@@ -72,6 +74,9 @@ def _parse_csv_bytes(data: bytes, origin: Path | str, *, header_row: int) -> pl.
     """`parse_csv_text` of UTF-8 text without a BOM, read as bytes: no Python object per row."""
     if b"\r" in data and b"\n" not in data:
         data = data.replace(b"\r", b"\n")
+    frame = _parse_plain(data)
+    if frame is not None:
+        return frame
     header, widths = _record_shape(data, origin, header_row)
     names = [name.strip() for name in header]
     if not any(names):
@@ -93,16 +98,75 @@ def _parse_csv_bytes(data: bytes, origin: Path | str, *, header_row: int) -> pl.
         )
         raise SourceError(origin, f"is not a well-formed CSV file: {found}", row=header_row + index)
     try:
-        frame = pl.read_csv(
-            data,
-            infer_schema=False,
-            empty_string_is_null=False,
-            truncate_ragged_lines=False,
-        )
+        frame = _read_csv(data)
     except pl.exceptions.PolarsError as error:
         raise SourceError(origin, f"is not a well-formed CSV file: {_first_line(error)}") from error
     # The parser reads each blank line at the end as a row of empty cells.
     return frame.head(records - 1).rename({c: c.strip() for c in frame.columns})
+
+
+def _read_csv(data: bytes, quote_char: str | None = '"') -> pl.DataFrame:
+    return pl.read_csv(
+        data,
+        quote_char=quote_char,
+        infer_schema=False,
+        empty_string_is_null=False,
+        truncate_ragged_lines=False,
+    )
+
+
+def _parse_plain(data: bytes) -> pl.DataFrame | None:
+    """`_parse_csv_bytes` of a file shaped as most exports are, without counting the fields of
+    each record (which takes longer than parsing); None for a file of another shape or not
+    well-formed, which `_parse_csv_bytes` then reads record by record and refuses precisely.
+
+    The shape: a header of two or more columns, named once each and without quotes; quotes
+    only as empty values (`""` between separators or line ends); a CR only in a CRLF. Then a
+    record is a line and has as many fields as separators plus one. The parser refuses a line
+    with more fields than the header (but the last, counted here), so when it reads the file
+    and the separators number the header's count less one on every line, no line has fewer
+    either (a blank line has none).
+    """
+    header_end = data.find(b"\n")
+    if header_end < 0 or len(data) > _VECTORISED_LIMIT or b'"' in data[:header_end]:
+        return None
+    header = data[:header_end].decode("utf-8").removesuffix("\r").split(",")
+    names = [name.strip() for name in header]
+    if len(header) < 2 or not all(names) or len(set(names)) < len(names):
+        return None  # refused, or a blank line may hide among the records: see `_parse_csv_bytes`
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    # The blank lines at the end: only line ends after the last record (looked for near the end).
+    window = data[-_TAIL:]
+    kept = len(window.rstrip(b"\r\n"))
+    if kept == 0:
+        return None
+    trailing = window.count(b"\n", kept)
+    records = data.count(b"\n") - trailing  # data records, each a line (the header's ends the first)
+    separators = len(header) - 1
+    if data.count(b",") != (records + 1) * separators:
+        return None
+    # The parser lets a last line with no line end hold empty fields more: counted here.
+    last_end = len(data) - len(window) + kept
+    if data.count(b",", data.rfind(b"\n", 0, last_end) + 1, last_end) != separators:
+        return None
+    quotes = data.count(b'"') if b'"' in data else 0
+    try:
+        # Quotes are read as text: a value that is not exactly `""` shows one out of place.
+        frame = _read_csv(data, quote_char=None if quotes else '"')
+    except pl.exceptions.PolarsError:
+        return None
+    # The parser reads a row of empty values for each line end after the last record but one.
+    if frame.width != len(header) or frame.height != records + max(trailing - 1, 0):
+        return None
+    frame = frame.head(records)
+    if quotes:
+        # Every quote is in a value (the header has none): all are in `""` values, or one is not.
+        empty = pl.all() == pl.lit('""')
+        if quotes != 2 * frame.select(pl.sum_horizontal(empty.sum())).item():
+            return None
+        frame = frame.with_columns(pl.when(empty).then(pl.lit("")).otherwise(pl.all()).name.keep())
+    return frame.rename({c: c.strip() for c in frame.columns})
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -104,3 +104,55 @@ def test_bad_utf8_names_its_row(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="is not UTF-8 text") as caught:
         read_text_csv(path)
     assert caught.value.row == 5
+
+
+# Files an export is shaped as (the fast path's), and near misses: the records' fields are then
+# not counted one by one, so each must read, or be refused, exactly as when they are.
+PLAIN_SHAPED = [
+    'n,a,b\n1,"",x\n2,y,""\n',
+    'n,a,b\r\n1,"",""\r\n"",2,z\r\n\r\n\r\n',
+    "n,a\n1,2\n3,4",
+    "n,a\n1,2\n\n",
+    "n,a\n",
+    "n,a\n\n\n",
+    # A blank line, or a short row, made up for in separators by a longer row after it.
+    "n,a\n1,2\n\n,,",
+    "n,a\n1,2\n\n3,4,\n",
+    "n,a\n1\n3,4,",
+    "n,a\n1\n3,4,\n5,6\n",
+    "n,a,b\n1,2\n3,4,5,\n",
+    # Quotes other than empty values, and CRs outside CRLFs.
+    'n,a\n1,""""\n',
+    'n,a\n1,a""\n',
+    'n,a\n1,"" \n',
+    'n,a\n"1",2\n',
+    'n,a\n1,2\n""\n',
+    'n,a\n1,"",\n"",2\n',
+    "n,a\n1,2\r3,4\n",
+    "n,a\r\n1,2\r\n\r",
+    # Headers it leaves to the record counting.
+    "n\n1\n\n2\n",
+    "n,n\n1,2\n",
+    ",a\n1,2\n",
+    '"n",a\n1,2\n',
+]
+
+
+def _outcome(text: str) -> object:
+    try:
+        frame = parse_csv_text(text, "f.csv", header_row=2)
+    except SourceError as error:
+        return ("refused", error.reason, error.row, error.column)
+    return (frame.columns, frame.dtypes, frame.rows())
+
+
+@pytest.mark.parametrize("text", PLAIN_SHAPED)
+def test_plain_files_read_as_when_each_record_is_counted(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    fast = _outcome(text)
+    monkeypatch.setattr(csvfile, "_parse_plain", lambda data: None)
+    assert fast == _outcome(text)
+
+
+def test_an_export_is_read_without_counting_its_records() -> None:
+    assert csvfile._parse_plain(b'n,a,b\r\n1,"",x\r\n2,y,""\r\n\r\n') is not None
+    assert csvfile._parse_plain(b"n,a\n1,2\n\n,,") is None
